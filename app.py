@@ -1,0 +1,84 @@
+"""Application factory: ``flask --app app ...`` and ``gunicorn 'app:create_app()'``."""
+
+import logging
+import os
+import sqlite3
+
+from flask import Flask, request
+from flask_migrate import Migrate
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from claude_client import build_claude_client
+from cli import register_cli
+from config import config_from_env, resolve_provider
+from models import db
+from routes import register_blueprints
+from routes.auth import SECURITY_SCHEMES
+from routes.errors import Api, error_response, register_error_handlers
+
+migrate = Migrate()
+log = logging.getLogger(__name__)
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def create_app(config_class=None, **overrides):
+    """Create the Flask app from a config class (default: APP_ENV) plus keyword overrides."""
+    app = Flask(__name__, instance_path=os.path.join(os.path.dirname(os.path.abspath(__file__)), "instance"))
+    app.config.from_object(config_class or config_from_env())
+    app.config.update(overrides)
+    app.json.sort_keys = False  # keep the contract's field order
+    provider = resolve_provider(app.config)
+    _configure_database(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations"))
+    app.extensions["claude"] = build_claude_client(app.config, provider)
+
+    api = Api(app)
+    for name, scheme in SECURITY_SCHEMES.items():
+        api.spec.components.security_scheme(name, scheme)
+    register_blueprints(api)
+    register_error_handlers(app)
+    app.before_request(_require_json_body)
+    register_cli(app)
+    log.info("TechScreen started: provider=%s model=%s", provider, app.extensions["claude"].model)
+    return app
+
+
+def _require_json_body():
+    """Answer 415 to a body-carrying /api request that is not application/json."""
+    if request.method in _BODY_METHODS and request.path.startswith("/api/") and not request.is_json:
+        return error_response(415, "Content-Type must be application/json")
+    return None
+
+
+def _configure_database(app):
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if uri.startswith("sqlite"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        options.pop("pool_recycle", None)
+        options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+    else:
+        options.setdefault("pool_size", app.config["DB_POOL_SIZE"])
+        options.setdefault("max_overflow", app.config["DB_MAX_OVERFLOW"])
+        options.setdefault("pool_timeout", app.config["DB_CONNECT_TIMEOUT_SECONDS"])
+        if uri.startswith("mysql"):
+            timeout = app.config["DB_CONNECT_TIMEOUT_SECONDS"]
+            options.setdefault(
+                "connect_args",
+                {"charset": "utf8mb4", "connect_timeout": timeout, "read_timeout": 30, "write_timeout": 30},
+            )
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """SQLite: enforce foreign keys, WAL for concurrent readers, wait on locks instead of failing."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()

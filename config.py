@@ -1,0 +1,158 @@
+"""Configuration classes read from the environment.
+
+Pick one with ``APP_ENV`` (development, testing, production; default development) or pass a
+class to ``create_app``. Every setting has a default that lets a newcomer run the service
+with nothing installed: SQLite under ``instance/`` and the sandbox provider when no
+Anthropic key is set (development only).
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env_int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _env_float(name, default):
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+def _env_bool(name, default):
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _anthropic_api_key():
+    # CLAUDE_API_KEY is the original design's name; ANTHROPIC_API_KEY is the SDK's and wins.
+    return os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("CLAUDE_API_KEY") or None
+
+
+def _default_sqlite_url():
+    instance = BASE_DIR / "instance"
+    return f"sqlite:///{instance / 'techscreen.sqlite3'}"
+
+
+class Config:
+    """Settings shared by every environment; each reads its environment variable."""
+
+    ENV_NAME = "base"
+
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _default_sqlite_url()
+    SQLALCHEMY_ENGINE_OPTIONS = {
+        # Check connections before use and recycle them before MySQL's wait_timeout closes them.
+        "pool_pre_ping": True,
+        "pool_recycle": _env_int("DB_POOL_RECYCLE_SECONDS", 280),
+    }
+    DB_POOL_SIZE = _env_int("DB_POOL_SIZE", 10)
+    DB_MAX_OVERFLOW = _env_int("DB_MAX_OVERFLOW", 10)
+    DB_CONNECT_TIMEOUT_SECONDS = _env_int("DB_CONNECT_TIMEOUT_SECONDS", 5)
+
+    # Request bodies above this many bytes get 413 before they are parsed.
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 256 * 1024)
+    # Longest basic_description accepted, in characters; longer ones get 400 before Claude is called.
+    MAX_JD_CHARS = _env_int("MAX_JD_CHARS", 20_000)
+    # Longest WORK input (work_output, work_role, ...), in characters.
+    MAX_WORK_INPUT_CHARS = _env_int("MAX_WORK_INPUT_CHARS", 4_000)
+
+    # Claude, reached only through the anthropic SDK (claude_client.py).
+    LLM_PROVIDER = os.environ.get("LLM_PROVIDER") or None  # "anthropic" or "sandbox"; None = decide
+    ANTHROPIC_API_KEY = _anthropic_api_key()
+    ANTHROPIC_BASE_URL = os.environ.get("ANTHROPIC_BASE_URL") or None
+    CLAUDE_MODEL = os.environ.get("CLAUDE_MODEL", "claude-sonnet-4-5")
+    CLAUDE_MAX_TOKENS = _env_int("CLAUDE_MAX_TOKENS", 8_000)
+    # Per HTTP attempt, in seconds. The SDK's own default is 600 s, far too long for an API.
+    CLAUDE_TIMEOUT_SECONDS = _env_float("CLAUDE_TIMEOUT_SECONDS", 90.0)
+    # The SDK's retries (408/409/429/5xx/529 with backoff and retry-after); no loop of ours on top.
+    CLAUDE_MAX_RETRIES = _env_int("CLAUDE_MAX_RETRIES", 2)
+
+    # "api-key" (default): Authorization: Bearer / X-API-Key checked against hashed keys.
+    # "trusted-headers": accept X-User-ID / X-User-Role from an authenticating gateway. Only
+    # behind such a gateway: anyone who can reach the service can claim any identity.
+    AUTH_MODE = os.environ.get("AUTH_MODE", "api-key")
+
+    ENABLE_QUESTION_CACHE = _env_bool("ENABLE_QUESTION_CACHE", True)
+
+    API_TITLE = "TechScreen API"
+    API_VERSION = "1.0.0"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+
+
+
+class DevelopmentConfig(Config):
+    """Local development: sandbox provider when no Anthropic key is set."""
+
+    ENV_NAME = "development"
+
+
+class TestingConfig(Config):
+    """The test suite: its own database (TEST_DATABASE_URL or a temporary SQLite file)."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+    LLM_PROVIDER = "anthropic"
+    ANTHROPIC_API_KEY = "test-key-not-secret"
+    CLAUDE_MODEL = "claude-test-model"
+    CLAUDE_TIMEOUT_SECONDS = 5.0
+    CLAUDE_MAX_RETRIES = 2
+
+
+class ProductionConfig(Config):
+    """Production: a real database and a real Anthropic key are required; no sandbox."""
+
+    ENV_NAME = "production"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env():
+    """Return the config class named by APP_ENV (default development)."""
+    name = os.environ.get("APP_ENV", "development").lower()
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"APP_ENV must be one of {sorted(CONFIGS)}, not {name!r}") from None
+
+
+class ConfigError(RuntimeError):
+    """Raised at startup when the configuration cannot run safely."""
+
+
+def resolve_provider(config):
+    """Return "anthropic" or "sandbox" for this config, refusing unsafe combinations.
+
+    Raises ConfigError when production asks for the sandbox or has no API key, or when
+    LLM_PROVIDER names something unknown.
+    """
+    provider = config.get("LLM_PROVIDER")
+    env_name = config.get("ENV_NAME")
+    if provider is None:
+        provider = "anthropic" if config.get("ANTHROPIC_API_KEY") or env_name != "development" else "sandbox"
+    if provider not in ("anthropic", "sandbox"):
+        raise ConfigError(f"LLM_PROVIDER must be 'anthropic' or 'sandbox', not {provider!r}")
+    if env_name == "production":
+        if provider == "sandbox":
+            raise ConfigError("LLM_PROVIDER=sandbox is refused in production: it serves canned content")
+        if not config.get("ANTHROPIC_API_KEY"):
+            raise ConfigError("ANTHROPIC_API_KEY (or CLAUDE_API_KEY) is required in production")
+        if config.get("SQLALCHEMY_DATABASE_URI", "").startswith("sqlite"):
+            raise ConfigError("DATABASE_URL must point at MySQL/MariaDB in production")
+    if config.get("AUTH_MODE") not in ("api-key", "trusted-headers"):
+        raise ConfigError(f"AUTH_MODE must be 'api-key' or 'trusted-headers', not {config.get('AUTH_MODE')!r}")
+    return provider

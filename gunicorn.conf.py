@@ -1,0 +1,21 @@
+"""gunicorn settings: threaded workers, so a request waiting a minute on Claude blocks only its thread.
+
+Each worker process runs GUNICORN_THREADS threads (gthread). Claude calls are I/O waits that
+hold no database connection, so one worker serves many concurrent workflows. The worker
+timeout is above the longest Claude wait (CLAUDE_TIMEOUT_SECONDS x attempts).
+"""
+
+import os
+
+bind = os.environ.get("BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}")
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "32"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "600"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "60"))
+keepalive = 5
+accesslog = "-"
+errorlog = "-"
+# The access log names method, path, status, size and latency; never headers (API keys) or bodies.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+wsgi_app = "app:create_app()"

@@ -1,0 +1,222 @@
+"""Database models (SQLAlchemy 2 style) and the shared ``db`` extension.
+
+The schema is created only by the Alembic migrations in ``migrations/``; a test fails when
+these models and the migrations drift apart. Timestamps are stored as naive UTC and read
+back as timezone-aware UTC datetimes.
+"""
+
+from datetime import datetime, timezone
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import DateTime, TypeDecorator
+
+db = SQLAlchemy(session_options={"expire_on_commit": False})
+
+
+def utcnow():
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A DATETIME holding UTC: naive in the database, aware in Python (microsecond precision)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime())
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+# Long texts: TEXT holds 64 KB on MySQL, too little for a 20,000-character utf8mb4 JD.
+LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql").with_variant(mysql.MEDIUMTEXT(), "mariadb")
+
+REQ_ID_LENGTH = 64
+USER_ID_LENGTH = 64
+
+
+class ApiKey(db.Model):
+    """An API key: only its SHA-256 digest is stored; the key is shown once at creation."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    key_prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class JobDescription(db.Model):
+    """One requisition's job description: the basic text, WORK inputs and Claude's enhancement."""
+
+    __tablename__ = "job_descriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    req_id: Mapped[str] = mapped_column(String(REQ_ID_LENGTH), unique=True)
+    basic_title: Mapped[str] = mapped_column(String(255))
+    basic_department: Mapped[str | None] = mapped_column(String(255))
+    basic_level: Mapped[str | None] = mapped_column(String(100))
+    basic_description: Mapped[str] = mapped_column(LongText)
+    work_output: Mapped[str | None] = mapped_column(Text)
+    work_role: Mapped[str | None] = mapped_column(Text)
+    work_knowledge: Mapped[str | None] = mapped_column(Text)
+    work_competencies: Mapped[str | None] = mapped_column(Text)
+    enhanced_title: Mapped[str | None] = mapped_column(String(255))
+    enhanced_description: Mapped[str | None] = mapped_column(LongText)
+    provider: Mapped[str | None] = mapped_column(String(20))
+    model: Mapped[str | None] = mapped_column(String(100))
+    prompt_version: Mapped[str | None] = mapped_column(String(20))
+    created_by_user_id: Mapped[str | None] = mapped_column(String(USER_ID_LENGTH), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    enhanced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Interview(db.Model):
+    """A versioned interview kit generated from one job description."""
+
+    __tablename__ = "interviews"
+    __table_args__ = (UniqueConstraint("job_description_id", "version", name="uq_interviews_jd_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_description_id: Mapped[int] = mapped_column(ForeignKey("job_descriptions.id"), index=True)
+    req_id: Mapped[str] = mapped_column(String(REQ_ID_LENGTH), index=True)
+    interview_name: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    version: Mapped[int] = mapped_column(default=1)
+    provider: Mapped[str | None] = mapped_column(String(20))
+    model: Mapped[str | None] = mapped_column(String(100))
+    prompt_version: Mapped[str | None] = mapped_column(String(20))
+    created_by_user_id: Mapped[str | None] = mapped_column(String(USER_ID_LENGTH), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    questions: Mapped[list["InterviewQuestion"]] = relationship(
+        back_populates="interview",
+        order_by="InterviewQuestion.question_number",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+
+
+class InterviewQuestion(db.Model):
+    """One scenario question of an interview with its evaluation criteria (a JSON list)."""
+
+    __tablename__ = "interview_questions"
+    __table_args__ = (UniqueConstraint("interview_id", "question_number", name="uq_questions_interview_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interview_id: Mapped[int] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"), index=True)
+    question_number: Mapped[int]
+    question_text: Mapped[str] = mapped_column(Text)
+    question_type: Mapped[str] = mapped_column(String(30))
+    topic: Mapped[str | None] = mapped_column(String(255))
+    skill_level: Mapped[str | None] = mapped_column(String(20))
+    expected_answer: Mapped[str | None] = mapped_column(Text)
+    # [{"criterion": str, "description": str, "is_checked": bool}, ...] (8-10 items)
+    criteria: Mapped[list] = mapped_column(JSON)
+    # Provenance: "generated" by Claude for this interview, or "cache" (cache_entry_id names it).
+    source: Mapped[str] = mapped_column(String(20), default="generated")
+    cache_entry_id: Mapped[int | None] = mapped_column(ForeignKey("question_cache.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    interview: Mapped[Interview] = relationship(back_populates="questions")
+
+
+class QuestionCacheEntry(db.Model):
+    """A reusable question keyed by normalised topic, skill level and question type."""
+
+    __tablename__ = "question_cache"
+    __table_args__ = (Index("ix_question_cache_key", "skill_level", "question_type", "normalized_topic"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(255))
+    normalized_topic: Mapped[str] = mapped_column(String(255))
+    skill_level: Mapped[str] = mapped_column(String(20))
+    question_type: Mapped[str] = mapped_column(String(30))
+    question_text: Mapped[str] = mapped_column(Text)
+    expected_answer: Mapped[str | None] = mapped_column(Text)
+    criteria: Mapped[list] = mapped_column(JSON)
+    usage_count: Mapped[int] = mapped_column(default=0)
+    tokens_cost: Mapped[int] = mapped_column(default=0)
+    prompt_version: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class GenerationLog(db.Model):
+    """The audit row of one operation that may call Claude, with its token totals.
+
+    Written in its own transaction (services/audit.py) so it survives the operation's rollback.
+    """
+
+    __tablename__ = "generation_logs"
+    __table_args__ = (Index("ix_generation_logs_started_at", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation_type: Mapped[str] = mapped_column(String(40))
+    req_id: Mapped[str | None] = mapped_column(String(REQ_ID_LENGTH), index=True)
+    user_id: Mapped[str | None] = mapped_column(String(USER_ID_LENGTH), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="in_progress")  # in_progress/success/failed
+    error_kind: Mapped[str | None] = mapped_column(String(40))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    provider: Mapped[str | None] = mapped_column(String(20))
+    model: Mapped[str | None] = mapped_column(String(100))
+    prompt_version: Mapped[str | None] = mapped_column(String(20))
+    claude_calls: Mapped[int] = mapped_column(default=0)
+    input_tokens: Mapped[int] = mapped_column(default=0)
+    output_tokens: Mapped[int] = mapped_column(default=0)
+    cache_creation_input_tokens: Mapped[int] = mapped_column(default=0)
+    cache_read_input_tokens: Mapped[int] = mapped_column(default=0)
+    # Sum of the four token counts above: everything this operation was billed for.
+    tokens_used: Mapped[int] = mapped_column(default=0)
+    latency_ms: Mapped[int | None]
+    job_description_id: Mapped[int | None]
+    interview_id: Mapped[int | None]
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    calls: Mapped[list["GenerationCall"]] = relationship(
+        back_populates="log", order_by="GenerationCall.id", cascade="all, delete-orphan"
+    )
+
+
+class GenerationCall(db.Model):
+    """One HTTP attempt to the Messages API (SDK retries and repair calls each get a row)."""
+
+    __tablename__ = "generation_calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    generation_log_id: Mapped[int] = mapped_column(ForeignKey("generation_logs.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(40))  # e.g. "jd_enhancement", "jd_enhancement.repair"
+    attempt: Mapped[int]  # 0 for the first HTTP attempt of an SDK call, 1.. for the SDK's retries
+    outcome: Mapped[str] = mapped_column(String(30))  # "ok", "http_429", "timeout", "connection_error", ...
+    status_code: Mapped[int | None]
+    anthropic_request_id: Mapped[str | None] = mapped_column(String(128))
+    model: Mapped[str | None] = mapped_column(String(100))
+    input_tokens: Mapped[int] = mapped_column(default=0)
+    output_tokens: Mapped[int] = mapped_column(default=0)
+    cache_creation_input_tokens: Mapped[int] = mapped_column(default=0)
+    cache_read_input_tokens: Mapped[int] = mapped_column(default=0)
+    latency_ms: Mapped[int]
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    log: Mapped[GenerationLog] = relationship(back_populates="calls")

@@ -1,0 +1,55 @@
+"""HTTP layer: flask-smorest blueprints, one per resource, plus the shared Api and Blueprint.
+
+Routes parse (schemas), call one service, and shape the response; they never touch
+db.session. Validation errors answer 400 with the error envelope (routes/errors.py).
+"""
+
+import flask_smorest
+from webargs.flaskparser import FlaskParser
+
+
+class _Parser(FlaskParser):
+    DEFAULT_VALIDATION_STATUS = 400  # webargs' default is 422; the contract says 400 naming the field
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest Blueprint whose request validation errors are 400."""
+
+    ARGUMENTS_PARSER = _Parser()
+
+    def error_responses(self, *status_codes):
+        """Document error answers (the error envelope) for these status codes."""
+
+        def decorator(view):
+            from routes.schemas import ApiErrorSchema
+
+            for code in status_codes:
+                view = self.alt_response(code, schema=ApiErrorSchema, description=_ERROR_DESCRIPTIONS[code])(view)
+            return view
+
+        return decorator
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "Invalid input; `errors` names each field",
+    401: "Missing or invalid credentials",
+    403: "The caller's role may not do this",
+    404: "Unknown requisition, job description or interview",
+    409: "Conflicts with stored state (see `error`)",
+    413: "Request body too large",
+    415: "Content-Type is not application/json",
+    502: "Claude failed or returned unusable output",
+    503: "Claude overloaded or unavailable, or the database is down",
+    504: "Claude timed out",
+}
+
+
+def register_blueprints(api):
+    """Register every blueprint of the service on the flask-smorest Api."""
+    from routes.health import blp as health
+    from routes.interviews import blp as interviews
+    from routes.job_descriptions import blp as job_descriptions
+    from routes.workflow import blp as workflow
+
+    for blueprint in (health, job_descriptions, interviews, workflow):
+        api.register_blueprint(blueprint)

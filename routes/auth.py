@@ -1,0 +1,69 @@
+"""Authentication and role checks for routes.
+
+AUTH_MODE=api-key (default): ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``, checked
+against the hashed keys made by ``flask --app app api-keys create``.
+AUTH_MODE=trusted-headers: ``X-User-ID`` and ``X-User-Role`` (admin or user; user acts as
+recruiter) set by an authenticating gateway. Off by default: only safe when nothing but the
+gateway can reach the service.
+"""
+
+import functools
+
+from flask import current_app, g, request
+
+from routes.errors import error_response
+from services.api_keys import ROLES, WRITE_ROLES, Principal, authenticate_api_key
+
+READ_ROLES = ROLES
+_TRUSTED_ROLES = {"admin": "admin", "user": "recruiter"}
+
+SECURITY = [{"bearerAuth": []}, {"apiKeyHeader": []}]
+SECURITY_SCHEMES = {
+    "bearerAuth": {"type": "http", "scheme": "bearer", "description": "API key as a bearer token"},
+    "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+}
+
+
+def require_roles(*roles):
+    """Decorate a view: 401 without valid credentials, 403 when the caller's role is not in ``roles``."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            principal = _authenticate()
+            if principal is None:
+                return error_response(401, "Missing or invalid credentials", headers={"WWW-Authenticate": "Bearer"})
+            if principal.role not in roles:
+                return error_response(
+                    403, f"Role {principal.role!r} may not do this; it needs one of: {', '.join(roles)}"
+                )
+            g.principal = principal
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def current_user_id():
+    """Return the authenticated caller's user id (set by require_roles)."""
+    return g.principal.user_id
+
+
+def _authenticate():
+    if current_app.config["AUTH_MODE"] == "trusted-headers":
+        user_id = (request.headers.get("X-User-ID") or "").strip()
+        role = _TRUSTED_ROLES.get((request.headers.get("X-User-Role") or "").strip().lower())
+        if not user_id or role is None or len(user_id) > 64:
+            return None
+        return Principal(user_id=user_id, role=role)
+    key = request.headers.get("X-API-Key")
+    authorization = request.headers.get("Authorization", "")
+    if not key and authorization[:7].lower() == "bearer ":
+        key = authorization[7:].strip()
+    if not key or len(key) > 200:
+        return None
+    return authenticate_api_key(key)
+
+
+__all__ = ["READ_ROLES", "WRITE_ROLES", "SECURITY", "SECURITY_SCHEMES", "require_roles", "current_user_id"]

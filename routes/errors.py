@@ -1,0 +1,129 @@
+"""The error envelope and the one mapping from failures to HTTP responses.
+
+Every error answers ``{success: false, error: "<message>", req_id?, errors?: {field: [messages]}}``
+(plus context such as job_description_id). Domain errors carry their status
+(services/errors.py); database connection failures are 503; anything unexpected is logged
+and answers a generic 500 without details.
+"""
+
+import logging
+
+import flask_smorest
+from flask import current_app, jsonify, request
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from services.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+_HTTP_MESSAGES = {
+    400: "Invalid request",
+    401: "Missing or invalid credentials",
+    403: "Your role does not allow this operation",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Request body too large",
+    415: "Content-Type must be application/json",
+}
+
+
+def error_response(status, message, *, req_id=None, errors=None, extra=None, headers=None):
+    """Return a (response, status) pair in the error envelope."""
+    body = {"success": False, "error": message}
+    req_id = req_id or _req_id_from_request()
+    if req_id:
+        body["req_id"] = req_id
+    if errors:
+        body["errors"] = errors
+    body.update(extra or {})
+    response = jsonify(body)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest Api that answers HTTP errors (webargs validation included) in our envelope."""
+
+    def handle_http_exception(self, error):
+        data = getattr(error, "data", None) or {}
+        errors = _flatten_locations(data.get("messages") or data.get("errors"))
+        message = data.get("message") or _HTTP_MESSAGES.get(error.code) or error.description or error.name
+        if errors and error.code == 400:
+            message = "Invalid input: " + "; ".join(f"{field}: {msgs[0]}" for field, msgs in errors.items())
+        if error.code == 413:
+            limit = current_app.config.get("MAX_CONTENT_LENGTH")
+            message = f"Request body too large; the limit is {limit} bytes"
+        if error.code >= 500:
+            log.error("Unhandled error answered %s", error.code, exc_info=getattr(error, "original_exception", None))
+            message = "Internal server error"
+        return error_response(error.code, message, errors=errors or None, headers=data.get("headers"))
+
+
+def register_error_handlers(app):
+    """Map domain errors, database outages and unexpected exceptions to the error envelope."""
+
+    @app.errorhandler(ServiceError)
+    def _service_error(exc):
+        if exc.http_status >= 500:
+            log.warning("%s: %s", exc.kind, exc.message)
+        return error_response(exc.http_status, exc.message, req_id=exc.req_id, errors=exc.errors, extra=exc.extra)
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(exc):
+        _rollback_quietly()
+        log.error("Database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
+        return error_response(503, "The database is unavailable; try again shortly", headers={"Retry-After": "5"})
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc):
+        _rollback_quietly()
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return error_response(503, "The database connection was lost; try again shortly")
+        log.exception("Unhandled exception on %s %s", request.method, request.path)
+        return error_response(500, "Internal server error")
+
+
+def _rollback_quietly():
+    from models import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection may be gone; nothing more to undo
+        log.debug("rollback after error failed", exc_info=True)
+
+
+def _flatten_locations(messages):
+    """webargs nests errors by location ({"json": {field: [...]}}); the envelope keys by field."""
+    if not isinstance(messages, dict):
+        return {}
+    flat = {}
+    for location, value in messages.items():
+        if isinstance(value, dict):
+            for field, field_messages in value.items():
+                field = "body" if field == "_schema" else field
+                flat.setdefault(field, []).extend(_as_list(field_messages))
+        else:
+            flat.setdefault("body", []).extend(_as_list(value))
+    return flat
+
+
+def _as_list(messages):
+    if isinstance(messages, dict):  # nested field errors: keep their path
+        return [f"{key}: {m}" for key, value in messages.items() for m in _as_list(value)]
+    return [str(m) for m in messages] if isinstance(messages, list) else [str(messages)]
+
+
+def _req_id_from_request():
+    try:
+        if request.view_args and isinstance(request.view_args.get("req_id"), str):
+            return request.view_args["req_id"]
+        if request.is_json:
+            body = request.get_json(silent=True)
+            if isinstance(body, dict) and isinstance(body.get("req_id"), str):
+                return body["req_id"][:64]
+    except Exception:  # an unreadable body must not turn an error response into a 500
+        return None
+    return None

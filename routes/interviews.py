@@ -1,0 +1,74 @@
+"""Interview generation, retrieval by id and by requisition, and status changes."""
+
+from flask import current_app
+
+from routes import Blueprint
+from routes.auth import READ_ROLES, SECURITY, WRITE_ROLES, current_user_id, require_roles
+from routes.schemas import (
+    GenerateRequestSchema,
+    GenerateResponseSchema,
+    InterviewListResponseSchema,
+    InterviewResponseSchema,
+    InterviewUpdateSchema,
+)
+from services.interview_generation import generate_interview
+from services.interviews import get_interview, list_interviews_for_requisition, update_interview
+
+blp = Blueprint("interviews", __name__, url_prefix="/api/interview", description="Interview kits")
+
+
+@blp.route("/generate", methods=["POST"])
+@require_roles(*WRITE_ROLES)
+@blp.arguments(GenerateRequestSchema)
+@blp.response(200, GenerateResponseSchema)
+@blp.error_responses(400, 401, 403, 404, 409, 413, 415, 502, 503, 504)
+@blp.doc(security=SECURITY)
+def create_interview(body):
+    """Generate the next version of a job description's 5-question interview kit.
+
+    Each question has 8-10 criteria. Earlier versions stay readable. Roles: admin, recruiter.
+    """
+    result = generate_interview(claude=current_app.extensions["claude"], user_id=current_user_id(), **body)
+    interview = result.interview
+    return {
+        "interview_id": interview.id,
+        "req_id": interview.req_id,
+        "interview_name": interview.interview_name,
+        "interview": interview,
+        "tokens_used": result.tokens_used,
+        "cached_questions": result.cached_questions,
+        "provider": result.provider,
+        "model": result.model,
+        "created_at": interview.created_at,
+    }
+
+
+@blp.route("/<int:interview_id>")
+@require_roles(*READ_ROLES)
+@blp.response(200, InterviewResponseSchema)
+@blp.error_responses(401, 404)
+@blp.doc(security=SECURITY)
+def get_interview_by_id(interview_id):
+    """Return one interview with its questions and criteria. Any role."""
+    return {"interview": get_interview(interview_id)}
+
+
+@blp.route("/<int:interview_id>", methods=["PATCH"])
+@require_roles(*WRITE_ROLES)
+@blp.arguments(InterviewUpdateSchema)
+@blp.response(200, InterviewResponseSchema)
+@blp.error_responses(400, 401, 403, 404, 409, 415)
+@blp.doc(security=SECURITY)
+def update_interview_by_id(body, interview_id):
+    """Rename an interview or move its status draft -> published -> archived. Roles: admin, recruiter."""
+    return {"interview": update_interview(interview_id, **body)}
+
+
+@blp.route("/req/<string:req_id>")
+@require_roles(*READ_ROLES)
+@blp.response(200, InterviewListResponseSchema)
+@blp.error_responses(401, 404)
+@blp.doc(security=SECURITY)
+def list_interviews_by_requisition(req_id):
+    """Return every interview of a requisition, newest version first. Any role."""
+    return {"req_id": req_id, "interviews": list_interviews_for_requisition(req_id)}

@@ -1,0 +1,40 @@
+"""Job description enhancement and retrieval."""
+
+from flask import current_app
+
+from routes import Blueprint
+from routes.auth import READ_ROLES, SECURITY, WRITE_ROLES, current_user_id, require_roles
+from routes.schemas import EnhanceRequestSchema, EnhanceResponseSchema, JobDescriptionResponseSchema, job_description_fields
+from services.jd_enhancement import WORK_FIELDS, enhance_job_description, get_job_description
+
+blp = Blueprint("job_descriptions", __name__, url_prefix="/api/interview/jd", description="Job descriptions of requisitions")
+
+
+@blp.route("/enhance", methods=["POST"])
+@require_roles(*WRITE_ROLES)
+@blp.arguments(EnhanceRequestSchema)
+@blp.response(200, EnhanceResponseSchema)
+@blp.error_responses(400, 401, 403, 409, 413, 415, 502, 503, 504)
+@blp.doc(security=SECURITY)
+def create_enhanced_job_description(body):
+    """Enhance a requisition's job description with Claude and store both versions.
+
+    A req_id that already has a job description answers 409 unless `replace` is true.
+    `tokens_used` counts every token billed for this call (input, output, cache write, cache read).
+    Roles: admin, recruiter.
+    """
+    work_inputs = {field: body.pop(field) for field in WORK_FIELDS}
+    result = enhance_job_description(
+        claude=current_app.extensions["claude"], work_inputs=work_inputs, user_id=current_user_id(), **body
+    )
+    return {**job_description_fields(result.job_description), "tokens_used": result.tokens_used}
+
+
+@blp.route("/<string:req_id>")
+@require_roles(*READ_ROLES)
+@blp.response(200, JobDescriptionResponseSchema)
+@blp.error_responses(401, 404)
+@blp.doc(security=SECURITY)
+def get_job_description_by_requisition(req_id):
+    """Return a requisition's basic and enhanced job description. Any role."""
+    return {"job_description": get_job_description(req_id)}

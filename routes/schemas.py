@@ -1,0 +1,243 @@
+"""The HTTP contract: request and response schemas (marshmallow), also the OpenAPI document.
+
+Field names and shapes here are what HR tools integrate against: change them only additively.
+Unknown request fields are rejected with 400 naming them, so a misspelt field is never
+silently ignored. Timestamps are UTC ISO 8601.
+"""
+
+from flask import current_app
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_dump, validate, validates, validates_schema
+
+from models import REQ_ID_LENGTH
+from services.generated_content import NonBlankString
+from services.interviews import STATUSES
+
+REQ_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+_req_id_validators = [
+    validate.Length(1, REQ_ID_LENGTH),
+    validate.Regexp(REQ_ID_PATTERN, error="must start with a letter or digit and use only letters, digits, . _ : -"),
+]
+
+
+class _Request(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class _Optional(NonBlankString):
+    """An optional text: null, missing or blank all mean "not given"."""
+
+    def __init__(self, **kwargs):
+        super().__init__(load_default=None, allow_none=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and not value.strip():
+            return None
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _work_input(label):
+    return _Optional(metadata={"description": f"WORK input: {label} (at most MAX_WORK_INPUT_CHARS, default 4,000)."})
+
+
+class EnhanceRequestSchema(_Request):
+    req_id = fields.String(required=True, validate=_req_id_validators, metadata={"description": "Requisition ID from the ATS.", "example": "REQ-2026-0042"})
+    basic_title = NonBlankString(required=True, validate=validate.Length(max=255), metadata={"example": "Senior Backend Engineer"})
+    basic_description = NonBlankString(
+        required=True,
+        metadata={"description": "The hiring manager's job description (at most MAX_JD_CHARS characters, default 20,000).",
+                  "example": "We need a backend engineer to build and run our payments APIs in Python and PostgreSQL."},
+    )
+    basic_department = _Optional(validate=validate.Length(max=255), metadata={"example": "Engineering"})
+    basic_level = _Optional(validate=validate.Length(max=100), metadata={"example": "Senior"})
+    work_output = _work_input("what the person must deliver")
+    work_role = _work_input("where the role sits and whom it works with")
+    work_knowledge = _work_input("technical knowledge and tools")
+    work_competencies = _work_input("behaviours and skills")
+    replace = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Re-enhance a req_id that already has a job description (otherwise 409). "
+                  "The stored texts are overwritten only once the new enhancement succeeded."},
+    )
+
+    @validates("basic_description")
+    def _jd_length(self, value, **kwargs):
+        limit = current_app.config["MAX_JD_CHARS"]
+        if len(value) > limit:
+            raise ValidationError(f"is {len(value)} characters; the limit is {limit}")
+
+    @validates("work_output", "work_role", "work_knowledge", "work_competencies")
+    def _work_length(self, value, data_key, **kwargs):
+        limit = current_app.config["MAX_WORK_INPUT_CHARS"]
+        if value is not None and len(value) > limit:
+            raise ValidationError(f"is {len(value)} characters; the limit is {limit}")
+
+
+class GenerateRequestSchema(_Request):
+    req_id = fields.String(required=True, validate=_req_id_validators, metadata={"example": "REQ-2026-0042"})
+    job_description_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1), metadata={"example": 1})
+    interview_name = _Optional(validate=validate.Length(max=255), metadata={"example": "Backend onsite, round 1"})
+    use_cache = fields.Boolean(load_default=None, allow_none=True, metadata={"description": "Reuse cached questions (default: ENABLE_QUESTION_CACHE)."})
+
+
+class WorkflowRequestSchema(EnhanceRequestSchema):
+    interview_name = _Optional(validate=validate.Length(max=255), metadata={"example": "Backend onsite, round 1"})
+    use_cache = fields.Boolean(load_default=None, allow_none=True)
+
+
+class InterviewUpdateSchema(_Request):
+    status = fields.String(validate=validate.OneOf(STATUSES), metadata={"description": "draft -> published -> archived (draft -> archived too)."})
+    interview_name = NonBlankString(validate=validate.Length(max=255))
+
+    @validates_schema
+    def _something_to_change(self, data, **kwargs):
+        if not data:
+            raise ValidationError("send status and/or interview_name", "body")
+
+
+# --- Responses ------------------------------------------------------------------------------
+
+class BasicJDSchema(Schema):
+    title = fields.String()
+    department = fields.String(allow_none=True)
+    level = fields.String(allow_none=True)
+    description = fields.String()
+
+
+class EnhancedJDSchema(Schema):
+    title = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
+
+
+class WorkInputsSchema(Schema):
+    work_output = fields.String(allow_none=True)
+    work_role = fields.String(allow_none=True)
+    work_knowledge = fields.String(allow_none=True)
+    work_competencies = fields.String(allow_none=True)
+
+
+class JobDescriptionSchema(Schema):
+    job_description_id = fields.Integer()
+    req_id = fields.String()
+    basic_jd = fields.Nested(BasicJDSchema)
+    enhanced_jd = fields.Nested(EnhancedJDSchema)
+    work_inputs = fields.Nested(WorkInputsSchema)
+    provider = fields.String(allow_none=True, metadata={"description": "anthropic or sandbox"})
+    model = fields.String(allow_none=True)
+    prompt_version = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    enhanced_at = fields.DateTime(allow_none=True)
+
+    @pre_dump
+    def _from_model(self, jd, **kwargs):
+        return jd if isinstance(jd, dict) else job_description_fields(jd)
+
+
+def job_description_fields(jd):
+    """Return the contract's nested dict for a JobDescription model."""
+    return {
+        "job_description_id": jd.id,
+        "req_id": jd.req_id,
+        "basic_jd": {"title": jd.basic_title, "department": jd.basic_department, "level": jd.basic_level, "description": jd.basic_description},
+        "enhanced_jd": {"title": jd.enhanced_title, "description": jd.enhanced_description},
+        "work_inputs": {"work_output": jd.work_output, "work_role": jd.work_role, "work_knowledge": jd.work_knowledge, "work_competencies": jd.work_competencies},
+        "provider": jd.provider,
+        "model": jd.model,
+        "prompt_version": jd.prompt_version,
+        "created_at": jd.created_at,
+        "enhanced_at": jd.enhanced_at,
+    }
+
+
+class CriterionSchema(Schema):
+    criterion = fields.String()
+    description = fields.String()
+    is_checked = fields.Boolean()
+
+
+class QuestionSchema(Schema):
+    id = fields.Integer()
+    question_number = fields.Integer()
+    question_text = fields.String()
+    question_type = fields.String()
+    topic = fields.String(allow_none=True)
+    skill_level = fields.String(allow_none=True)
+    expected_answer = fields.String(allow_none=True)
+    criteria = fields.List(fields.Nested(CriterionSchema))
+    source = fields.String(metadata={"description": "generated, or cache (reused from the question cache)"})
+    cache_entry_id = fields.Integer(allow_none=True)
+
+
+class InterviewSchema(Schema):
+    id = fields.Integer()
+    job_description_id = fields.Integer()
+    req_id = fields.String()
+    interview_name = fields.String()
+    status = fields.String(metadata={"description": "draft, published or archived"})
+    version = fields.Integer()
+    provider = fields.String(allow_none=True)
+    model = fields.String(allow_none=True)
+    prompt_version = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime(allow_none=True)
+    questions = fields.List(fields.Nested(QuestionSchema))
+
+
+class _Success(Schema):
+    success = fields.Boolean(dump_default=True)
+
+
+class EnhanceResponseSchema(_Success, JobDescriptionSchema):
+    tokens_used = fields.Integer(metadata={"description": "Tokens billed for this enhancement (input + output + cache write + cache read)."})
+
+
+class JobDescriptionResponseSchema(_Success):
+    job_description = fields.Nested(JobDescriptionSchema)
+
+
+class GenerateResponseSchema(_Success):
+    interview_id = fields.Integer()
+    req_id = fields.String()
+    interview_name = fields.String()
+    interview = fields.Nested(InterviewSchema)
+    tokens_used = fields.Integer(metadata={"description": "Tokens billed for this generation, all kinds."})
+    cached_questions = fields.Integer(metadata={"description": "Questions reused from the question cache."})
+    provider = fields.String()
+    model = fields.String()
+    created_at = fields.DateTime()
+
+
+class WorkflowResponseSchema(_Success):
+    job_description_id = fields.Integer()
+    interview_id = fields.Integer()
+    req_id = fields.String()
+    interview_name = fields.String()
+    enhanced_jd = fields.Nested(EnhancedJDSchema)
+    interview = fields.Nested(InterviewSchema)
+    total_tokens_used = fields.Integer(metadata={"description": "Tokens billed for enhancement plus generation."})
+    provider = fields.String()
+    model = fields.String()
+    created_at = fields.DateTime()
+
+
+class InterviewResponseSchema(_Success):
+    interview = fields.Nested(InterviewSchema)
+
+
+class InterviewListResponseSchema(_Success):
+    req_id = fields.String()
+    interviews = fields.List(fields.Nested(InterviewSchema))
+
+
+class ApiErrorSchema(Schema):
+    success = fields.Boolean(metadata={"example": False})
+    error = fields.String(metadata={"example": "Invalid input: basic_title: Missing data for required field."})
+    req_id = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), metadata={"example": {"basic_title": ["Missing data for required field."]}})
+    job_description_id = fields.Integer(metadata={"description": "On 409, and when a workflow failed after its enhancement was stored."})
+
+
+class HealthSchema(Schema):
+    status = fields.String(metadata={"example": "healthy"})
+    timestamp = fields.DateTime()
+    database = fields.String(metadata={"example": "ok"})

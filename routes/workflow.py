@@ -1,0 +1,58 @@
+"""The full workflow: enhance + generate in one call."""
+
+from flask import current_app
+
+from routes import Blueprint
+from routes.auth import SECURITY, WRITE_ROLES, current_user_id, require_roles
+from routes.schemas import WorkflowRequestSchema, WorkflowResponseSchema
+from services.jd_enhancement import WORK_FIELDS
+from services.workflow import run_full_workflow
+
+blp = Blueprint("workflow", __name__, url_prefix="/api/interview/workflow", description="Enhance and generate in one call")
+
+
+def _run(body):
+    work_inputs = {field: body.pop(field) for field in WORK_FIELDS}
+    result = run_full_workflow(
+        claude=current_app.extensions["claude"], work_inputs=work_inputs, user_id=current_user_id(), **body
+    )
+    interview = result.interview
+    return {
+        "job_description_id": result.job_description.id,
+        "interview_id": interview.id,
+        "req_id": interview.req_id,
+        "interview_name": interview.interview_name,
+        "enhanced_jd": {"title": result.job_description.enhanced_title, "description": result.job_description.enhanced_description},
+        "interview": interview,
+        "total_tokens_used": result.total_tokens_used,
+        "provider": result.provider,
+        "model": result.model,
+        "created_at": interview.created_at,
+    }
+
+
+@blp.route("/full", methods=["POST"])
+@require_roles(*WRITE_ROLES)
+@blp.arguments(WorkflowRequestSchema)
+@blp.response(200, WorkflowResponseSchema)
+@blp.error_responses(400, 401, 403, 409, 413, 415, 502, 503, 504)
+@blp.doc(security=SECURITY)
+def create_full_workflow(body):
+    """Enhance the job description, then generate its interview kit, in one call.
+
+    Body: the enhance body plus interview_name. If generation fails after the enhancement was
+    stored, the error carries `job_description_id`: retry with POST /api/interview/generate.
+    Roles: admin, recruiter.
+    """
+    return _run(body)
+
+
+@blp.route("/create", methods=["POST"])
+@require_roles(*WRITE_ROLES)
+@blp.arguments(WorkflowRequestSchema)
+@blp.response(200, WorkflowResponseSchema)
+@blp.error_responses(400, 401, 403, 409, 413, 415, 502, 503, 504)
+@blp.doc(security=SECURITY)
+def create_workflow(body):
+    """Same workflow as /full (the original design's name; WORK inputs optional)."""
+    return _run(body)

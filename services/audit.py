@@ -1,0 +1,123 @@
+"""Audit of operations that call Claude: one generation_logs row each, plus one
+generation_calls row per HTTP attempt.
+
+The rows are written through their own session and transaction, never the request's, so a
+failed operation's row survives that operation's rollback, and no transaction is held open
+while Claude is being waited on.
+"""
+
+import threading
+import time
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session
+
+from models import GenerationCall, GenerationLog, db, utcnow
+from services.errors import ServiceError
+
+TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+_MAX_ERROR_CHARS = 2000
+
+
+class Operation:
+    """The audit of one running operation; the Claude adapter feeds it CallRecords."""
+
+    def __init__(self, log_id, *, provider, model):
+        self.log_id = log_id
+        self.provider = provider
+        self.model = model
+        self.calls = []
+        self.job_description_id = None
+        self.interview_id = None
+        self._lock = threading.Lock()
+
+    def add_call(self, record):
+        """Record one HTTP attempt (claude_client.CallRecord)."""
+        with self._lock:
+            self.calls.append(record)
+
+    def totals(self):
+        """Return {input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens,
+        tokens_used, claude_calls} summed over every recorded attempt (tokens as Anthropic reported)."""
+        with self._lock:
+            sums = {field: sum(getattr(call, field) for call in self.calls) for field in TOKEN_FIELDS}
+            sums["claude_calls"] = len(self.calls)
+        sums["tokens_used"] = sum(sums[field] for field in TOKEN_FIELDS)
+        return sums
+
+    @property
+    def tokens_used(self):
+        """All tokens billed so far for this operation (the four Anthropic token kinds summed)."""
+        return self.totals()["tokens_used"]
+
+
+@contextmanager
+def audited_operation(operation_type, *, claude, req_id=None, user_id=None, prompt_version=None):
+    """Open a generation_logs row (status in_progress) and close it as success or failed.
+
+    Yields an Operation to pass to ClaudeClient.generate_json as ``recorder``. On an exception
+    the request's session is rolled back first, then the row is marked failed with the
+    error's kind and message, and the exception propagates.
+    """
+    with Session(db.engine) as session:
+        log = GenerationLog(
+            operation_type=operation_type,
+            req_id=req_id,
+            user_id=user_id,
+            status="in_progress",
+            provider=claude.provider,
+            model=claude.model,
+            prompt_version=prompt_version,
+            started_at=utcnow(),
+        )
+        session.add(log)
+        session.commit()
+        log_id = log.id
+    operation = Operation(log_id, provider=claude.provider, model=claude.model)
+    started = time.perf_counter()
+    try:
+        yield operation
+    except ServiceError as exc:
+        db.session.rollback()
+        _finish(operation, started, status="failed", error_kind=exc.kind, error_message=exc.message)
+        raise
+    except Exception as exc:
+        db.session.rollback()
+        _finish(operation, started, status="failed", error_kind="internal_error", error_message=type(exc).__name__)
+        raise
+    else:
+        _finish(operation, started, status="success")
+
+
+def _finish(operation, started, *, status, error_kind=None, error_message=None):
+    totals = operation.totals()
+    with Session(db.engine) as session:
+        log = session.get(GenerationLog, operation.log_id)
+        log.status = status
+        log.error_kind = error_kind
+        log.error_message = (error_message or None) and error_message[:_MAX_ERROR_CHARS]
+        log.completed_at = utcnow()
+        log.latency_ms = round((time.perf_counter() - started) * 1000)
+        log.job_description_id = operation.job_description_id
+        log.interview_id = operation.interview_id
+        for field in (*TOKEN_FIELDS, "tokens_used", "claude_calls"):
+            setattr(log, field, totals[field])
+        models_seen = {call.model for call in operation.calls if call.model}
+        if len(models_seen) == 1:
+            log.model = models_seen.pop()
+        for call in operation.calls:
+            session.add(
+                GenerationCall(
+                    generation_log_id=operation.log_id,
+                    purpose=call.purpose,
+                    attempt=call.attempt,
+                    outcome=call.outcome,
+                    status_code=call.status_code,
+                    anthropic_request_id=call.anthropic_request_id,
+                    model=call.model,
+                    latency_ms=call.latency_ms,
+                    started_at=call.started_at,
+                    **{field: getattr(call, field) for field in TOKEN_FIELDS},
+                )
+            )
+        session.commit()

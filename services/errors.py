@@ -1,0 +1,90 @@
+"""Domain errors raised by services and the Claude adapter.
+
+Services never call ``abort()``; the HTTP layer maps these to status codes in one place
+(routes/errors.py reads ``http_status``). ``kind`` is a stable machine-readable name that is
+also written to ``generation_logs.error_kind``.
+"""
+
+
+class ServiceError(Exception):
+    """Base of every domain error: a message for the client plus optional context."""
+
+    http_status = 500
+    kind = "internal_error"
+
+    def __init__(self, message, *, req_id=None, errors=None, extra=None):
+        super().__init__(message)
+        self.message = message
+        self.req_id = req_id
+        self.errors = errors  # {field: [messages]} for validation errors
+        self.extra = extra or {}  # more JSON fields for the error body
+
+
+class InvalidInput(ServiceError):
+    """The request is well-formed JSON but a field's value is unusable (400)."""
+
+    http_status = 400
+    kind = "invalid_input"
+
+    def __init__(self, field, message, *, req_id=None):
+        super().__init__(f"Invalid {field}: {message}", req_id=req_id, errors={field: [message]})
+
+
+class NotFound(ServiceError):
+    """The named requisition, job description or interview does not exist (404)."""
+
+    http_status = 404
+    kind = "not_found"
+
+
+class Conflict(ServiceError):
+    """The request conflicts with stored state, e.g. a req_id already enhanced (409)."""
+
+    http_status = 409
+    kind = "conflict"
+
+
+class DatabaseUnavailable(ServiceError):
+    """The database could not be reached (503)."""
+
+    http_status = 503
+    kind = "database_unavailable"
+
+
+class ClaudeError(ServiceError):
+    """Base of upstream (Claude) failures."""
+
+    http_status = 502
+    kind = "claude_error"
+
+
+class ClaudeBadOutput(ClaudeError):
+    """Claude answered, but its output stayed unusable after one repair attempt (502)."""
+
+    kind = "claude_bad_output"
+
+
+class ClaudeRejected(ClaudeError):
+    """The Messages API refused the request (4xx other than 429/408/409) (502)."""
+
+    kind = "claude_rejected"
+
+
+class ClaudeFailed(ClaudeError):
+    """The Messages API answered with a server error after the SDK's retries (502)."""
+
+    kind = "claude_failed"
+
+
+class ClaudeUnavailable(ClaudeError):
+    """Claude is overloaded, rate-limited or unreachable after the SDK's retries (503)."""
+
+    http_status = 503
+    kind = "claude_unavailable"
+
+
+class ClaudeTimeout(ClaudeError):
+    """Claude did not answer within CLAUDE_TIMEOUT_SECONDS on any attempt (504)."""
+
+    http_status = 504
+    kind = "claude_timeout"

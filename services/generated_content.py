@@ -1,0 +1,116 @@
+"""Validation of what Claude returns, with marshmallow. Structured outputs guarantee the JSON
+shape but not counts above 1, so every rule that matters is checked here.
+
+Each ``validate_*`` takes the parsed JSON and returns clean data, or raises
+claude_client.InvalidOutput listing the problems in words the repair prompt can use.
+"""
+
+import re
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates, validates_schema
+
+from claude_client import InvalidOutput
+from prompts import MAX_CRITERIA, MIN_CRITERIA, QUESTION_TYPES, QUESTIONS_PER_INTERVIEW, SKILL_LEVELS
+
+MIN_ENHANCED_DESCRIPTION_CHARS = 200
+_REFUSAL = re.compile(r"^\W*(i'?m sorry|i am sorry|sorry,|i cannot|i can'?t|i am unable|i'?m unable|as an ai)", re.I)
+
+
+class NonBlankString(fields.String):
+    """A string that is stripped and must not be blank (also used by the HTTP request schemas)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not text:
+            raise ValidationError("must not be blank")
+        return text
+
+
+class _Base(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class EnhancedJobDescriptionOutput(_Base):
+    enhanced_title = NonBlankString(required=True, validate=validate.Length(max=255))
+    enhanced_description = NonBlankString(required=True, validate=validate.Length(min=MIN_ENHANCED_DESCRIPTION_CHARS))
+
+    @validates("enhanced_description")
+    def _not_a_refusal(self, value, **kwargs):
+        if _REFUSAL.match(value):
+            raise ValidationError("is a refusal or apology, not a job description")
+
+
+class _CriterionOutput(_Base):
+    criterion = NonBlankString(required=True, validate=validate.Length(max=200))
+    description = NonBlankString(required=True, validate=validate.Length(max=1000))
+
+
+class _QuestionOutput(_Base):
+    question_number = fields.Integer(required=True, strict=True, validate=validate.Range(1, QUESTIONS_PER_INTERVIEW))
+    question_type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
+    skill_level = fields.String(required=True, validate=validate.OneOf(SKILL_LEVELS))
+    topic = NonBlankString(required=True, validate=validate.Length(max=255))
+    question_text = NonBlankString(required=True, validate=validate.Length(max=5000))
+    expected_answer = NonBlankString(load_default=None, validate=validate.Length(max=5000))
+    criteria = fields.List(
+        fields.Nested(_CriterionOutput),
+        required=True,
+        validate=validate.Length(MIN_CRITERIA, MAX_CRITERIA, error=f"must hold {MIN_CRITERIA} to {MAX_CRITERIA} criteria"),
+    )
+
+    @validates("criteria")
+    def _distinct_criteria(self, value, **kwargs):
+        names = [c["criterion"].casefold() for c in value]
+        if len(set(names)) != len(names):
+            raise ValidationError("criterion names must be distinct within a question")
+
+
+class InterviewKitOutput(_Base):
+    questions = fields.List(
+        fields.Nested(_QuestionOutput),
+        required=True,
+        validate=validate.Length(equal=QUESTIONS_PER_INTERVIEW, error=f"must hold exactly {QUESTIONS_PER_INTERVIEW} questions"),
+    )
+
+    @validates_schema
+    def _numbered_once_each(self, data, **kwargs):
+        numbers = sorted(q["question_number"] for q in data.get("questions", []))
+        if numbers != list(range(1, QUESTIONS_PER_INTERVIEW + 1)):
+            raise ValidationError(f"question numbers must be 1 to {QUESTIONS_PER_INTERVIEW}, each once; got {numbers}", "questions")
+
+
+def validate_enhanced_jd(data):
+    """Return {enhanced_title, enhanced_description} or raise InvalidOutput."""
+    return _load(EnhancedJobDescriptionOutput(), data)
+
+
+def validate_interview_kit(data):
+    """Return the 5 questions sorted by question_number, each with 8-10 criteria, or raise InvalidOutput."""
+    kit = _load(InterviewKitOutput(), data)
+    return sorted(kit["questions"], key=lambda q: q["question_number"])
+
+
+def _load(schema, data):
+    if not isinstance(data, dict):
+        raise InvalidOutput([f"the answer must be a JSON object, not {type(data).__name__}"])
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise InvalidOutput(_flatten(exc.messages)) from None
+
+
+def _flatten(messages, path=""):
+    """Turn marshmallow's nested error dict into 'questions.2.criteria: message' lines."""
+    if isinstance(messages, dict):
+        lines = []
+        for key, value in messages.items():
+            sub = f"{path}.{key}" if path else str(key)
+            lines.extend(_flatten(value, "" if key == "_schema" and not path else sub))
+        return lines
+    if isinstance(messages, list):
+        lines = []
+        for item in messages:
+            lines.extend(_flatten(item, path) if isinstance(item, (dict, list)) else [f"{path or 'answer'}: {item}"])
+        return lines
+    return [f"{path or 'answer'}: {messages}"]

@@ -1,0 +1,50 @@
+"""Reading and updating stored interviews."""
+
+from models import Interview, JobDescription, db, utcnow
+from services.errors import Conflict, InvalidInput, NotFound
+
+STATUSES = ("draft", "published", "archived")
+# Allowed status changes; setting the current status again is a no-op.
+TRANSITIONS = {"draft": {"published", "archived"}, "published": {"archived"}, "archived": set()}
+
+
+def get_interview(interview_id):
+    """Return the Interview with its questions. Raises NotFound (404)."""
+    interview = db.session.get(Interview, interview_id)
+    if interview is None:
+        raise NotFound(f"Interview {interview_id} not found")
+    return interview
+
+
+def list_interviews_for_requisition(req_id):
+    """Return a requisition's interviews, newest version first. Raises NotFound for an unknown req_id."""
+    interviews = db.session.scalars(
+        db.select(Interview).where(Interview.req_id == req_id).order_by(Interview.version.desc(), Interview.id.desc())
+    ).all()
+    if not interviews and db.session.scalar(db.select(JobDescription.id).where(JobDescription.req_id == req_id)) is None:
+        raise NotFound(f"No job description or interview for requisition {req_id!r}", req_id=req_id)
+    return interviews
+
+
+def update_interview(interview_id, *, status=None, interview_name=None):
+    """Rename an interview and/or move its status draft -> published -> archived (draft -> archived too).
+
+    Raises NotFound (404), InvalidInput (400, field status) for an unknown status, Conflict (409)
+    for a transition not allowed (e.g. archived -> draft).
+    """
+    interview = get_interview(interview_id)
+    if status is not None and status != interview.status:
+        if status not in STATUSES:
+            raise InvalidInput("status", f"must be one of {', '.join(STATUSES)}", req_id=interview.req_id)
+        if status not in TRANSITIONS[interview.status]:
+            raise Conflict(
+                f"Interview {interview_id} cannot move from {interview.status} to {status}",
+                req_id=interview.req_id,
+                extra={"status": interview.status},
+            )
+        interview.status = status
+    if interview_name is not None:
+        interview.interview_name = interview_name
+    interview.updated_at = utcnow()
+    db.session.commit()
+    return interview

@@ -1,0 +1,112 @@
+"""Job description enhancement: a requisition's basic JD and WORK inputs, rewritten by Claude."""
+
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+
+from models import JobDescription, db, utcnow
+from prompts import ENHANCED_JD_SCHEMA, PROMPT_VERSION, build_enhancement_messages
+from services.audit import audited_operation
+from services.errors import Conflict, NotFound
+from services.generated_content import validate_enhanced_jd
+
+WORK_FIELDS = ("work_output", "work_role", "work_knowledge", "work_competencies")
+
+
+@dataclass
+class EnhancementResult:
+    """A stored job description and what producing it cost (tokens as Anthropic reported them)."""
+
+    job_description: JobDescription
+    tokens_used: int
+    provider: str
+    model: str
+
+
+def enhance_job_description(
+    *,
+    claude,
+    req_id,
+    basic_title,
+    basic_description,
+    basic_department=None,
+    basic_level=None,
+    work_inputs=None,
+    replace=False,
+    user_id=None,
+):
+    """Enhance a requisition's job description with Claude and store both versions.
+
+    work_inputs: {work_output, work_role, work_knowledge, work_competencies} (each str or None).
+    A req_id that already has a job description raises Conflict (409) unless ``replace`` is
+    true; with ``replace`` the stored texts are overwritten only after the new enhancement
+    succeeded, so a failed call never loses the stored one.
+
+    Returns EnhancementResult. Raises Conflict, and the Claude errors of
+    ClaudeClient.generate_json (502/503/504). Audited as operation "jd_enhancement".
+    """
+    work_inputs = {field: (work_inputs or {}).get(field) for field in WORK_FIELDS}
+    existing_id = db.session.scalar(db.select(JobDescription.id).where(JobDescription.req_id == req_id))
+    if existing_id is not None and not replace:
+        raise _already_enhanced(req_id, existing_id)
+    db.session.close()  # end the read: no connection is held while Claude works
+
+    with audited_operation(
+        "jd_enhancement", claude=claude, req_id=req_id, user_id=user_id, prompt_version=PROMPT_VERSION
+    ) as operation:
+        system, messages = build_enhancement_messages(
+            title=basic_title,
+            description=basic_description,
+            department=basic_department,
+            level=basic_level,
+            work_inputs=work_inputs,
+        )
+        enhanced = claude.generate_json(
+            purpose="jd_enhancement",
+            system=system,
+            messages=messages,
+            schema=ENHANCED_JD_SCHEMA,
+            validate=validate_enhanced_jd,
+            recorder=operation,
+        )
+        job_description = db.session.get(JobDescription, existing_id) if existing_id else None
+        if job_description is None:
+            job_description = JobDescription(req_id=req_id, created_by_user_id=user_id, created_at=utcnow())
+            db.session.add(job_description)
+        job_description.basic_title = basic_title
+        job_description.basic_description = basic_description
+        job_description.basic_department = basic_department
+        job_description.basic_level = basic_level
+        for field, value in work_inputs.items():
+            setattr(job_description, field, value)
+        job_description.enhanced_title = enhanced["enhanced_title"]
+        job_description.enhanced_description = enhanced["enhanced_description"]
+        job_description.provider = claude.provider
+        job_description.model = claude.model
+        job_description.prompt_version = PROMPT_VERSION
+        job_description.enhanced_at = utcnow()
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            existing_id = db.session.scalar(db.select(JobDescription.id).where(JobDescription.req_id == req_id))
+            raise _already_enhanced(req_id, existing_id) from None
+        operation.job_description_id = job_description.id
+    return EnhancementResult(job_description, operation.tokens_used, claude.provider, claude.model)
+
+
+def get_job_description(req_id):
+    """Return the JobDescription of a requisition. Raises NotFound (404)."""
+    job_description = db.session.scalar(db.select(JobDescription).where(JobDescription.req_id == req_id))
+    if job_description is None:
+        raise NotFound(f"No job description for requisition {req_id!r}", req_id=req_id)
+    return job_description
+
+
+def _already_enhanced(req_id, job_description_id):
+    return Conflict(
+        f"Requisition {req_id!r} already has a job description (id {job_description_id}); "
+        "send \"replace\": true to enhance it again",
+        req_id=req_id,
+        extra={"job_description_id": job_description_id},
+    )
