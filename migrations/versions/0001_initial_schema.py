@@ -181,32 +181,15 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('interview_questions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_interview_questions_interview_id'))
-
-    op.drop_table('interview_questions')
-    with op.batch_alter_table('interviews', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_interviews_req_id'))
-        batch_op.drop_index(batch_op.f('ix_interviews_job_description_id'))
-        batch_op.drop_index(batch_op.f('ix_interviews_created_by_user_id'))
-
-    op.drop_table('interviews')
-    with op.batch_alter_table('generation_calls', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_generation_calls_generation_log_id'))
-
-    op.drop_table('generation_calls')
-    with op.batch_alter_table('question_cache', schema=None) as batch_op:
-        batch_op.drop_index('ix_question_cache_key')
-
-    op.drop_table('question_cache')
-    with op.batch_alter_table('job_descriptions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_job_descriptions_created_by_user_id'))
-
-    op.drop_table('job_descriptions')
-    with op.batch_alter_table('generation_logs', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_generation_logs_user_id'))
-        batch_op.drop_index('ix_generation_logs_started_at')
-        batch_op.drop_index(batch_op.f('ix_generation_logs_req_id'))
-
-    op.drop_table('generation_logs')
-    op.drop_table('api_keys')
+    # Dropping a table drops its indexes; dropping an index first fails on MySQL when a
+    # foreign key needs it. Children before parents.
+    for table in (
+        'interview_questions',
+        'interviews',
+        'generation_calls',
+        'question_cache',
+        'job_descriptions',
+        'generation_logs',
+        'api_keys',
+    ):
+        op.drop_table(table)
