@@ -1,6 +1,7 @@
 """Command-line tools: ``flask --app app api-keys create|list|revoke``."""
 
 import click
+from flask.cli import AppGroup
 
 from services.api_keys import ROLES, create_api_key, list_api_keys, revoke_api_key
 from services.errors import ServiceError
@@ -11,9 +12,13 @@ def register_cli(app):
     app.cli.add_command(api_keys)
 
 
-@click.group("api-keys")
+@click.group("api-keys", cls=AppGroup)
 def api_keys():
-    """Manage API keys (stored hashed; a key is printed once, at creation)."""
+    """Manage API keys (stored hashed; a key is printed once, at creation).
+
+    An AppGroup, so each command runs inside the app context however it is invoked
+    (``flask`` pushes one itself, ``app.test_cli_runner()`` does not).
+    """
 
 
 @api_keys.command("create")

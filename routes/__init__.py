@@ -4,12 +4,22 @@ Routes parse (schemas), call one service, and shape the response; they never tou
 db.session. Validation errors answer 400 with the error envelope (routes/errors.py).
 """
 
+import json
+
 import flask_smorest
 from webargs.flaskparser import FlaskParser
 
 
 class _Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400  # webargs' default is 422; the contract says 400 naming the field
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            # JSON nested deeper than the interpreter's recursion limit: invalid input, not a 500.
+            # (A non-empty doc: webargs reads an empty one as "no body".)
+            raise json.JSONDecodeError("JSON nested too deeply", "<request body>", 0) from None
 
 
 class Blueprint(flask_smorest.Blueprint):

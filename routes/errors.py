@@ -59,7 +59,10 @@ class Api(flask_smorest.Api):
         if error.code >= 500:
             log.error("Unhandled error answered %s", error.code, exc_info=getattr(error, "original_exception", None))
             message = "Internal server error"
-        return error_response(error.code, message, errors=errors or None, headers=data.get("headers"))
+        # Keep the exception's own headers (e.g. Allow on 405) besides its Content-Type.
+        headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
+        headers.update(data.get("headers") or {})
+        return error_response(error.code, message, errors=errors or None, headers=headers)
 
 
 def register_error_handlers(app):

@@ -5,16 +5,25 @@ from flask import current_app
 from routes import Blueprint
 from routes.auth import READ_ROLES, SECURITY, WRITE_ROLES, current_user_id, require_roles
 from routes.schemas import (
+    MAX_ID,
     GenerateRequestSchema,
     GenerateResponseSchema,
     InterviewListResponseSchema,
     InterviewResponseSchema,
     InterviewUpdateSchema,
 )
+from services.errors import NotFound
 from services.interview_generation import generate_interview
 from services.interviews import get_interview, list_interviews_for_requisition, update_interview
 
 blp = Blueprint("interviews", __name__, url_prefix="/api/interview", description="Interview kits")
+
+
+@blp.url_value_preprocessor
+def _reject_impossible_ids(endpoint, values):
+    """An interview id past the INT column's range cannot exist: 404 (SQLite's driver would raise)."""
+    if values and values.get("interview_id", 0) > MAX_ID:
+        raise NotFound(f"Interview {values['interview_id']} not found")
 
 
 @blp.route("/generate", methods=["POST"])
@@ -57,7 +66,7 @@ def get_interview_by_id(interview_id):
 @require_roles(*WRITE_ROLES)
 @blp.arguments(InterviewUpdateSchema)
 @blp.response(200, InterviewResponseSchema)
-@blp.error_responses(400, 401, 403, 404, 409, 415)
+@blp.error_responses(400, 401, 403, 404, 409, 413, 415)
 @blp.doc(security=SECURITY)
 def update_interview_by_id(body, interview_id):
     """Rename an interview or move its status draft -> published -> archived. Roles: admin, recruiter."""

@@ -6,13 +6,16 @@ silently ignored. Timestamps are UTC ISO 8601.
 """
 
 from flask import current_app
-from marshmallow import RAISE, Schema, ValidationError, fields, pre_dump, validate, validates, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_dump, pre_load, validate, validates, validates_schema
 
 from models import REQ_ID_LENGTH
 from services.generated_content import NonBlankString
 from services.interviews import STATUSES
 
 REQ_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+# Ids are INT columns (signed 32-bit on MySQL/MariaDB): a larger id cannot exist, and SQLite's
+# driver raises OverflowError (a 500) on integers past 64 bits instead of finding nothing.
+MAX_ID = 2**31 - 1
 _req_id_validators = [
     validate.Length(1, REQ_ID_LENGTH),
     validate.Regexp(REQ_ID_PATTERN, error="must start with a letter or digit and use only letters, digits, . _ : -"),
@@ -22,6 +25,28 @@ _req_id_validators = [
 class _Request(Schema):
     class Meta:
         unknown = RAISE
+
+    @pre_load
+    def _no_lone_surrogates(self, data, **kwargs):
+        """Reject text that is not valid Unicode: JSON escapes such as "\\ud800" decode to unpaired
+        surrogates, which neither the database driver nor the SDK can encode as UTF-8 (a 500)."""
+        if isinstance(data, dict):
+            errors = {
+                key: ["must be valid Unicode text (it holds an unpaired surrogate)"]
+                for key, value in data.items()
+                if isinstance(key, str) and isinstance(value, str) and not _is_utf8_encodable(value)
+            }
+            if errors:
+                raise ValidationError(errors)
+        return data
+
+
+def _is_utf8_encodable(text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class _Optional(NonBlankString):
@@ -75,7 +100,7 @@ class EnhanceRequestSchema(_Request):
 
 class GenerateRequestSchema(_Request):
     req_id = fields.String(required=True, validate=_req_id_validators, metadata={"example": "REQ-2026-0042"})
-    job_description_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1), metadata={"example": 1})
+    job_description_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID), metadata={"example": 1})
     interview_name = _Optional(validate=validate.Length(max=255), metadata={"example": "Backend onsite, round 1"})
     use_cache = fields.Boolean(load_default=None, allow_none=True, metadata={"description": "Reuse cached questions (default: ENABLE_QUESTION_CACHE)."})
 

@@ -69,13 +69,20 @@ def generate_interview(*, claude, req_id, job_description_id, interview_name=Non
         interview = _store_next_version(
             job_description_id=job_description_id,
             req_id=req_id,
-            interview_name=interview_name or f"{title} interview",
+            interview_name=interview_name or _default_interview_name(title),
             questions=questions,
             user_id=user_id,
             claude=claude,
         )
         operation.interview_id = interview.id
     return GenerationResult(interview, operation.tokens_used, 0, claude.provider, claude.model)
+
+
+def _default_interview_name(title):
+    """Return "<title> interview", shortened to fit the interview_name column (a title may be 255 characters)."""
+    suffix = " interview"
+    limit = Interview.__table__.c.interview_name.type.length
+    return title[: limit - len(suffix)].rstrip() + suffix
 
 
 def _store_next_version(*, job_description_id, req_id, interview_name, questions, user_id, claude):

@@ -35,3 +35,17 @@ def count_rows(app, model, **filters):
 def all_rows(app, model):
     with app.app_context():
         return db.session.scalars(db.select(model).order_by(model.id)).all()
+
+
+def assert_error(response, status, *fields):
+    """Assert ``response`` is the JSON error envelope with ``status`` naming each of ``fields``
+    in ``errors``; return the parsed body."""
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True)[:500])
+    assert response.is_json, response.content_type
+    body = response.get_json()
+    assert body["success"] is False
+    assert isinstance(body["error"], str) and body["error"]
+    for field in fields:
+        assert field in (body.get("errors") or {}), body
+        assert body["errors"][field] and all(isinstance(m, str) for m in body["errors"][field]), body
+    return body
