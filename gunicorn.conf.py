@@ -19,3 +19,6 @@ errorlog = "-"
 # The access log names method, path, status, size and latency; never headers (API keys) or bodies.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 wsgi_app = "app:create_app()"
+# gunicorn 27 opens a control socket at ~/.gunicorn/gunicorn.ctl, shared by every gunicorn of the
+# user (dev server, benchmark, tests); the service does not use it.
+control_socket_disable = True
