@@ -77,7 +77,16 @@ class Config:
     # behind such a gateway: anyone who can reach the service can claim any identity.
     AUTH_MODE = os.environ.get("AUTH_MODE", "api-key")
 
+    # Question cache (services/question_cache.py): reuse questions for similar topics.
     ENABLE_QUESTION_CACHE = _env_bool("ENABLE_QUESTION_CACHE", True)
+    # rapidfuzz ratio of normalised topics / 100 that a cached question needs to be reused (0-1).
+    CACHE_SIMILARITY_THRESHOLD = _env_float("CACHE_SIMILARITY_THRESHOLD", 0.85)
+    # Bounds: at most this many entries (least recently used evicted first) ...
+    CACHE_MAX_ENTRIES = _env_int("CACHE_MAX_ENTRIES", 50_000)
+    # ... and entries unused for this many days expire.
+    CACHE_TTL_DAYS = _env_int("CACHE_TTL_DAYS", 180)
+    # Each process reloads its in-memory topic index this often (seconds) to forget evicted entries.
+    CACHE_INDEX_RESYNC_SECONDS = _env_float("CACHE_INDEX_RESYNC_SECONDS", 300.0)
 
     API_TITLE = "TechScreen API"
     API_VERSION = "1.0.0"
@@ -106,6 +115,8 @@ class TestingConfig(Config):
     CLAUDE_MODEL = "claude-test-model"
     CLAUDE_TIMEOUT_SECONDS = 5.0
     CLAUDE_MAX_RETRIES = 2
+    # Most tests pin the one-call generation path; tests/test_question_cache.py turns the cache on.
+    ENABLE_QUESTION_CACHE = False
 
 
 class ProductionConfig(Config):

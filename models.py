@@ -145,7 +145,11 @@ class QuestionCacheEntry(db.Model):
     """A reusable question keyed by normalised topic, skill level and question type."""
 
     __tablename__ = "question_cache"
-    __table_args__ = (Index("ix_question_cache_key", "skill_level", "question_type", "normalized_topic"),)
+    __table_args__ = (
+        # One entry per exact key: concurrent inserts of the same key are ignored, never an error.
+        UniqueConstraint("skill_level", "question_type", "normalized_topic", name="uq_question_cache_key"),
+        Index("ix_question_cache_last_used_at", "last_used_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     topic: Mapped[str] = mapped_column(String(255))
@@ -155,11 +159,13 @@ class QuestionCacheEntry(db.Model):
     question_text: Mapped[str] = mapped_column(Text)
     expected_answer: Mapped[str | None] = mapped_column(Text)
     criteria: Mapped[list] = mapped_column(JSON)
-    usage_count: Mapped[int] = mapped_column(default=0)
+    usage_count: Mapped[int] = mapped_column(default=0)  # cache hits served by this entry
+    # Tokens this question cost when generated (its share of the fill call): a hit avoids about this many.
     tokens_cost: Mapped[int] = mapped_column(default=0)
     prompt_version: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set at insert and on every hit; eviction removes the least recently used first.
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class GenerationLog(db.Model):
@@ -189,6 +195,11 @@ class GenerationLog(db.Model):
     # Sum of the four token counts above: everything this operation was billed for.
     tokens_used: Mapped[int] = mapped_column(default=0)
     latency_ms: Mapped[int | None]
+    # Question cache (interview_generation): slots served from the cache, slots generated, and the
+    # tokens the hits' entries cost when they were generated (an estimate of tokens avoided).
+    cache_hits: Mapped[int] = mapped_column(default=0)
+    cache_misses: Mapped[int] = mapped_column(default=0)
+    tokens_avoided: Mapped[int] = mapped_column(default=0)
     job_description_id: Mapped[int | None]
     interview_id: Mapped[int | None]
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -96,6 +96,9 @@ def respond(body):
         raise ValueError(f"the sandbox cannot answer output schema {title!r}")
     text_in = _request_text(body)
     output = json.dumps(builder(text_in))
+    system = body.get("system") or ""
+    if not isinstance(system, str):
+        system = "\n".join(block.get("text", "") for block in system if isinstance(block, dict))
     return {
         "id": "msg_sandbox_" + _digest(body)[:20],
         "type": "message",
@@ -105,7 +108,7 @@ def respond(body):
         "stop_reason": "end_turn",
         "stop_sequence": None,
         "usage": {
-            "input_tokens": max(1, len(text_in) // 4),
+            "input_tokens": max(1, (len(system) + len(text_in)) // 4),
             "output_tokens": max(1, len(output) // 4),
             "cache_creation_input_tokens": 0,
             "cache_read_input_tokens": 0,
@@ -142,30 +145,77 @@ def _enhanced_jd(text):
 def _interview_kit(text):
     topics = _topics(text)
     level = _level(text)
-    questions = []
-    for number, question_type in enumerate(_QUESTION_PLAN[:QUESTIONS_PER_INTERVIEW], start=1):
-        topic = topics[(number - 1) % len(topics)]
-        count = MIN_CRITERIA + (int(_digest(topic)[:2], 16) % (MAX_CRITERIA - MIN_CRITERIA + 1))
-        names = [name.format(topic=topic) for name in _CRITERIA[question_type][:count]]
-        questions.append(
+    return {
+        "questions": [
+            _question(number, question_type, topics[(number - 1) % len(topics)], level)
+            for number, question_type in enumerate(_QUESTION_PLAN[:QUESTIONS_PER_INTERVIEW], start=1)
+        ]
+    }
+
+
+def _criteria(names, level):
+    return [
+        {
+            "criterion": name,
+            "description": f"The answer shows the candidate {name[0].lower() + name[1:]}, at the depth expected of a "
+            f"{level} hire, with a concrete example. Tick it only when they explain how or why, not just that they would.",
+        }
+        for name in names
+    ]
+
+
+def _question(number, question_type, topic, level):
+    count = MIN_CRITERIA + (int(_digest(topic)[:2], 16) % (MAX_CRITERIA - MIN_CRITERIA + 1))
+    names = [name.format(topic=topic) for name in _CRITERIA[question_type][:count]]
+    return {
+        "question_number": number,
+        "question_type": question_type,
+        "skill_level": level,
+        "topic": topic,
+        "question_text": _TEMPLATES[question_type].format(topic=topic),
+        "expected_answer": f"A strong {level} answer is structured, specific about {topic}, "
+        "explains trade-offs and says how success would be checked.",
+        "criteria": _criteria(names, level),
+    }
+
+
+def _interview_plan(text):
+    topics = _topics(text)
+    level = _level(text)
+    return {
+        "slots": [
             {
-                "question_number": number,
-                "question_type": question_type,
+                "slot_number": number,
+                "topic": topics[(number - 1) % len(topics)],
                 "skill_level": level,
-                "topic": f"{topic} ({question_type.replace('_', ' ')})",
-                "question_text": _TEMPLATES[question_type].format(topic=topic),
-                "expected_answer": f"A strong {level} answer is structured, specific about {topic}, "
-                "explains trade-offs and says how success would be checked.",
-                "criteria": [
-                    {"criterion": name, "description": f"The candidate shows: {name.lower()}, with a concrete example."}
-                    for name in names
-                ],
+                "question_type": question_type,
+                "tests": f"How the candidate applies {topics[(number - 1) % len(topics)]} in a realistic situation.",
             }
-        )
-    return {"questions": questions}
+            for number, question_type in enumerate(_QUESTION_PLAN[:QUESTIONS_PER_INTERVIEW], start=1)
+        ]
+    }
 
 
-_BUILDERS = {"EnhancedJobDescription": _enhanced_jd, "InterviewKit": _interview_kit}
+_SLOT_LINE = re.compile(
+    r"^(\d+)\. topic: (.+?) \| skill_level: (\w+) \| question_type: (\w+) \|", re.MULTILINE
+)
+
+
+def _interview_questions(text):
+    return {
+        "questions": [
+            _question(int(number), question_type, topic, level)
+            for number, topic, level, question_type in _SLOT_LINE.findall(text)
+        ]
+    }
+
+
+_BUILDERS = {
+    "EnhancedJobDescription": _enhanced_jd,
+    "InterviewKit": _interview_kit,
+    "InterviewPlan": _interview_plan,
+    "InterviewQuestions": _interview_questions,
+}
 
 
 def _request_text(body):

@@ -56,10 +56,11 @@ _ERROR_DESCRIPTIONS = {
 
 def register_blueprints(api):
     """Register every blueprint of the service on the flask-smorest Api."""
+    from routes.admin_cache import blp as admin_cache
     from routes.health import blp as health
     from routes.interviews import blp as interviews
     from routes.job_descriptions import blp as job_descriptions
     from routes.workflow import blp as workflow
 
-    for blueprint in (health, job_descriptions, interviews, workflow):
+    for blueprint in (health, job_descriptions, interviews, workflow, admin_cache):
         api.register_blueprint(blueprint)

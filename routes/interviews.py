@@ -37,7 +37,12 @@ def create_interview(body):
 
     Each question has 8-10 criteria. Earlier versions stay readable. Roles: admin, recruiter.
     """
-    result = generate_interview(claude=current_app.extensions["claude"], user_id=current_user_id(), **body)
+    result = generate_interview(
+        claude=current_app.extensions["claude"],
+        question_cache=current_app.extensions["question_cache"],
+        user_id=current_user_id(),
+        **body,
+    )
     interview = result.interview
     return {
         "interview_id": interview.id,

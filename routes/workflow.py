@@ -14,7 +14,11 @@ blp = Blueprint("workflow", __name__, url_prefix="/api/interview/workflow", desc
 def _run(body):
     work_inputs = {field: body.pop(field) for field in WORK_FIELDS}
     result = run_full_workflow(
-        claude=current_app.extensions["claude"], work_inputs=work_inputs, user_id=current_user_id(), **body
+        claude=current_app.extensions["claude"],
+        question_cache=current_app.extensions["question_cache"],
+        work_inputs=work_inputs,
+        user_id=current_user_id(),
+        **body,
     )
     interview = result.interview
     return {

@@ -29,6 +29,10 @@ class Operation:
         self.calls = []
         self.job_description_id = None
         self.interview_id = None
+        # Question cache outcome (interview_generation): slots reused, slots generated, tokens avoided.
+        self.cache_hits = 0
+        self.cache_misses = 0
+        self.tokens_avoided = 0
         self._lock = threading.Lock()
 
     def add_call(self, record):
@@ -100,6 +104,9 @@ def _finish(operation, started, *, status, error_kind=None, error_message=None):
         log.latency_ms = round((time.perf_counter() - started) * 1000)
         log.job_description_id = operation.job_description_id
         log.interview_id = operation.interview_id
+        log.cache_hits = operation.cache_hits
+        log.cache_misses = operation.cache_misses
+        log.tokens_avoided = operation.tokens_avoided
         for field in (*TOKEN_FIELDS, "tokens_used", "claude_calls"):
             setattr(log, field, totals[field])
         models_seen = {call.model for call in operation.calls if call.model}

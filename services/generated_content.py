@@ -114,3 +114,70 @@ def _flatten(messages, path=""):
             lines.extend(_flatten(item, path) if isinstance(item, (dict, list)) else [f"{path or 'answer'}: {item}"])
         return lines
     return [f"{path or 'answer'}: {messages}"]
+
+
+class _SlotOutput(_Base):
+    slot_number = fields.Integer(required=True, strict=True, validate=validate.Range(1, QUESTIONS_PER_INTERVIEW))
+    topic = NonBlankString(required=True, validate=validate.Length(max=255))
+    skill_level = fields.String(required=True, validate=validate.OneOf(SKILL_LEVELS))
+    question_type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
+    tests = NonBlankString(required=True, validate=validate.Length(max=1000))
+
+
+class InterviewPlanOutput(_Base):
+    slots = fields.List(
+        fields.Nested(_SlotOutput),
+        required=True,
+        validate=validate.Length(equal=QUESTIONS_PER_INTERVIEW, error=f"must hold exactly {QUESTIONS_PER_INTERVIEW} slots"),
+    )
+
+    @validates_schema
+    def _numbered_once_each(self, data, **kwargs):
+        numbers = sorted(s["slot_number"] for s in data.get("slots", []))
+        if numbers != list(range(1, QUESTIONS_PER_INTERVIEW + 1)):
+            raise ValidationError(f"slot numbers must be 1 to {QUESTIONS_PER_INTERVIEW}, each once; got {numbers}", "slots")
+
+
+def validate_plan(data, *, similarity_threshold):
+    """Return the 5 planned slots sorted by number, or raise InvalidOutput.
+
+    Two slots whose topics are near-duplicates (topic_similarity >= similarity_threshold) are
+    rejected, so an interview never asks about the same thing twice.
+    """
+    from services.question_cache import topic_similarity
+
+    slots = sorted(_load(InterviewPlanOutput(), data)["slots"], key=lambda s: s["slot_number"])
+    problems = [
+        f"slots {a['slot_number']} and {b['slot_number']} have near-duplicate topics ({a['topic']!r}, {b['topic']!r}); make every topic distinct"
+        for i, a in enumerate(slots)
+        for b in slots[i + 1 :]
+        if topic_similarity(a["topic"], b["topic"]) >= similarity_threshold
+    ]
+    if problems:
+        raise InvalidOutput(problems)
+    return slots
+
+
+class _FilledQuestions(_Base):
+    questions = fields.List(fields.Nested(_QuestionOutput), required=True)
+
+
+def filled_questions_validator(slots):
+    """Return a validator for the fill answer: exactly one question per slot in ``slots``.
+
+    Each returned question carries its slot's topic, skill_level and question_type (the plan's
+    cache key stays authoritative even if the answer reworded them).
+    """
+    by_number = {s["slot_number"]: s for s in slots}
+
+    def validate_filled(data):
+        questions = _load(_FilledQuestions(), data)["questions"]
+        numbers = sorted(q["question_number"] for q in questions)
+        if numbers != sorted(by_number):
+            raise InvalidOutput([f"questions must be numbered exactly {sorted(by_number)}, one each; got {numbers}"])
+        for question in questions:
+            slot = by_number[question["question_number"]]
+            question.update(topic=slot["topic"], skill_level=slot["skill_level"], question_type=slot["question_type"])
+        return sorted(questions, key=lambda q: q["question_number"])
+
+    return validate_filled

@@ -16,7 +16,9 @@ class WorkflowResult:
     model: str
 
 
-def run_full_workflow(*, claude, req_id, interview_name=None, use_cache=None, user_id=None, **enhance_args):
+def run_full_workflow(
+    *, claude, question_cache, req_id, interview_name=None, use_cache=None, user_id=None, **enhance_args
+):
     """Enhance the JD (see enhance_job_description for enhance_args) and generate its interview.
 
     When generation fails after the enhancement was stored, the error raised carries
@@ -28,6 +30,7 @@ def run_full_workflow(*, claude, req_id, interview_name=None, use_cache=None, us
     try:
         generation = generate_interview(
             claude=claude,
+            question_cache=question_cache,
             req_id=req_id,
             job_description_id=job_description.id,
             interview_name=interview_name,

@@ -85,12 +85,19 @@ class StubMessagesAPI:
         self.request_headers = []
         self.repeat_last = False
         self.on_request = None  # optional callable(body) run inside the handler (e.g. to inspect the DB)
+        self._by_schema = {}  # output schema title -> (status, body, headers, delay), answered every time
         httpserver.expect_request("/v1/messages", method="POST").respond_with_handler(self._handle)
 
     # --- queueing --------------------------------------------------------------------
     def reply_json(self, payload, *, usage=None, stop_reason="end_turn", model="claude-test-model", delay=0.0):
         """Queue a 200 whose text block is ``payload``."""
         return self._push(200, message_body(payload, usage=usage, stop_reason=stop_reason, model=model), {}, delay)
+
+    def reply_for_schema(self, title, payload, *, usage=None, delay=0.0):
+        """Answer every request asking for output schema ``title`` with ``payload`` (before the queue)."""
+        with self._lock:
+            self._by_schema[title] = (200, message_body(payload, usage=usage), {}, delay)
+        return self
 
     def reply_status(self, status, *, error_type="api_error", message="stub error", headers=None, delay=0.0):
         """Queue an error status with an Anthropic-style error body."""
@@ -112,6 +119,10 @@ class StubMessagesAPI:
         with self._lock:
             self.requests.append(body)
             self.request_headers.append(dict(request.headers))
+            title = ((body.get("output_config") or {}).get("format") or {}).get("schema", {}).get("title")
+            routed = self._by_schema.get(title)
+            if routed:
+                self._queue.insert(0, routed)
             if not self._queue:
                 return Response(json.dumps({"type": "error", "error": {"type": "api_error", "message": "stub queue empty"}}),
                                 status=500, content_type="application/json", headers={"x-should-retry": "false"})
@@ -131,3 +142,53 @@ class StubMessagesAPI:
     def calls(self):
         """How many HTTP requests reached the stub."""
         return len(self.requests)
+
+
+QUESTION_TYPES_IN_ORDER = ("technical", "system_design", "problem_solving", "behavioral", "situational")
+
+
+def interview_plan(topics, *, level="senior", types=QUESTION_TYPES_IN_ORDER):
+    """Claude's plan output: slot i gets topics[i], the level and types[i]."""
+    return {
+        "slots": [
+            {"slot_number": i, "topic": topic, "skill_level": level, "question_type": types[i - 1], "tests": f"Applies {topic}."}
+            for i, topic in enumerate(topics, start=1)
+        ]
+    }
+
+
+def filled_questions(slots, *, criteria=8):
+    """Claude's fill output for ``slots`` [(number, topic, level, type)]."""
+    return {
+        "questions": [
+            {
+                "question_number": number,
+                "question_type": question_type,
+                "skill_level": level,
+                "topic": topic,
+                "question_text": f"Scenario about {topic}: what do you do first, and why?",
+                "expected_answer": f"A structured answer about {topic}.",
+                "criteria": [
+                    {"criterion": f"{topic} criterion {c}", "description": f"Shows {topic} skill {c}."}
+                    for c in range(1, criteria + 1)
+                ],
+            }
+            for number, topic, level, question_type in slots
+        ]
+    }
+
+
+def fill_for_plan(plan, numbers=None):
+    """The fill answer matching a plan's slots (all, or only ``numbers``)."""
+    return filled_questions(
+        [
+            (s["slot_number"], s["topic"], s["skill_level"], s["question_type"])
+            for s in plan["slots"]
+            if numbers is None or s["slot_number"] in numbers
+        ]
+    )
+
+
+def schema_title(request_body):
+    """The output schema title a Messages API request asked for (e.g. "InterviewPlan")."""
+    return request_body["output_config"]["format"]["schema"].get("title")

@@ -6,6 +6,7 @@ import pytest
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
+BODY_METHODS = {"post", "put", "patch"}
 SECURITY = [{"bearerAuth": []}, {"apiKeyHeader": []}]
 
 
@@ -95,12 +96,14 @@ def test_every_api_operation_declares_security_and_documents_its_errors(spec):
         assert "200" in responses, where
         assert "401" in responses, where
         if method in WRITE_METHODS:
+            assert "403" in responses, where
+        if method in BODY_METHODS:
             assert "requestBody" in operation, where
             for status in ("400", "403", "413", "415"):
                 assert status in responses, f"{where} does not document {status}"
         if "{" in path:
             assert "404" in responses, where
-    assert seen == 8
+    assert seen == 11
 
 
 def test_health_operations_need_no_credentials(spec):

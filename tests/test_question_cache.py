@@ -1,0 +1,382 @@
+"""The question cache: plan -> look up -> fill, through HTTP with the real SDK against the stub
+Messages API, on SQLite and (with TEST_DATABASE_URL) MariaDB."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from models import GenerationLog, InterviewQuestion, QuestionCacheEntry, db, utcnow
+from services import question_cache as cache
+from services.question_cache import topic_similarity
+from tests.helpers import all_rows, count_rows, enhance_body
+from tests.stub_messages_api import enhanced_jd, fill_for_plan, interview_kit, interview_plan, schema_title
+
+TOPICS_A = ["Kafka event streaming", "PostgreSQL query tuning", "Incident response", "Code review culture", "Deadline trade-offs"]
+# The first three reworded (same key after normalisation or above 0.85), the last two new.
+TOPICS_B = ["event streaming with Kafka", "PostgreSQL query tuning", "incident response", "Mentoring juniors", "Vendor negotiation"]
+TOPICS_DISSIMILAR = ["Kubernetes operators", "React rendering", "Terraform modules", "Hiring interviews", "Budget planning"]
+
+
+@pytest.fixture
+def cache_app(app_factory):
+    return app_factory(ENABLE_QUESTION_CACHE=True)
+
+
+@pytest.fixture
+def cache_client(cache_app):
+    return cache_app.test_client()
+
+
+@pytest.fixture
+def cache_admin(cache_app):
+    from services.api_keys import create_api_key
+
+    with cache_app.app_context():
+        _, key = create_api_key(name="cache-admin", role="admin")
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _enhance(client, headers, claude, req_id):
+    claude.reply_json(enhanced_jd())
+    response = client.post("/api/interview/jd/enhance", json=enhance_body(req_id), headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["job_description_id"]
+
+
+def _generate(client, headers, claude, req_id, topics, *, fill_numbers=None, level="senior", use_cache=None, usage=None):
+    """Enhance a JD, queue a plan of ``topics`` and the fill of ``fill_numbers`` (None: all), generate."""
+    jd_id = _enhance(client, headers, claude, req_id)
+    plan = interview_plan(topics, level=level)
+    claude.reply_json(plan, usage=(usage or {}).get("plan"))
+    if fill_numbers is None or fill_numbers:
+        claude.reply_json(fill_for_plan(plan, fill_numbers), usage=(usage or {}).get("fill"))
+    body = {"req_id": req_id, "job_description_id": jd_id}
+    if use_cache is not None:
+        body["use_cache"] = use_cache
+    return client.post("/api/interview/generate", json=body, headers=headers)
+
+
+def _fill_request_slots(claude):
+    fills = [r for r in claude.requests if schema_title(r) == "InterviewQuestions"]
+    return fills[-1]["messages"][-1]["content"] if fills else None
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "hit"),
+    [
+        ("Kafka event streaming", "event streaming with Kafka", True),
+        ("Kubernetes deployments", "Kubernetes deployment", True),
+        ("REST API design", "Designing REST APIs", True),
+        ("PostgreSQL query optimization", "Optimizing PostgreSQL queries", True),
+        ("Kafka", "Kubernetes", False),
+        ("Python", "Python security", False),
+        ("Incident response", "Incident response leadership", False),
+        ("Distributed caching", "Distributed tracing", False),
+    ],
+)
+def test_documented_topic_examples_match_or_not_at_the_default_threshold(a, b, hit):
+    assert (topic_similarity(a, b) >= 0.85) is hit, topic_similarity(a, b)
+
+
+def test_first_generation_on_an_empty_cache_plans_then_fills_all_five_slots(cache_client, admin, claude, cache_app):
+    response = _generate(
+        cache_client, admin, claude, "REQ-C1", TOPICS_A,
+        usage={"plan": {"input_tokens": 900, "output_tokens": 150}, "fill": {"input_tokens": 300, "output_tokens": 2500}},
+    )
+
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["cached_questions"] == 0
+    assert body["tokens_used"] == 900 + 150 + 300 + 2500
+    assert [schema_title(r) for r in claude.requests] == ["EnhancedJobDescription", "InterviewPlan", "InterviewQuestions"]
+    assert "<enhanced_job_description>" not in _fill_request_slots(claude)  # the fill never sees the JD
+    assert [q["source"] for q in body["interview"]["questions"]] == ["generated"] * 5
+    assert [q["topic"] for q in body["interview"]["questions"]] == TOPICS_A
+    entries = all_rows(cache_app, QuestionCacheEntry)
+    assert sorted(e.topic for e in entries) == sorted(TOPICS_A)
+    assert {e.tokens_cost for e in entries} == {(300 + 2500) // 5}
+    log = all_rows(cache_app, GenerationLog)[-1]
+    assert (log.cache_hits, log.cache_misses, log.tokens_avoided) == (0, 5, 0)
+
+
+def test_a_similar_job_description_reuses_cached_questions_and_fills_only_the_missing_slots(cache_client, admin, claude, cache_app):
+    first = _generate(cache_client, admin, claude, "REQ-C1", TOPICS_A, usage={"fill": {"input_tokens": 500, "output_tokens": 2000}})
+    assert first.status_code == 200
+    claude.requests.clear()
+
+    second = _generate(
+        cache_client, admin, claude, "REQ-C2", TOPICS_B, fill_numbers={4, 5},
+        usage={"plan": {"input_tokens": 800, "output_tokens": 100}, "fill": {"input_tokens": 200, "output_tokens": 900}},
+    )
+
+    assert second.status_code == 200, second.get_json()
+    body = second.get_json()
+    assert body["cached_questions"] == 3
+    assert body["tokens_used"] == 800 + 100 + 200 + 900  # what this generation really spent
+    fill_prompt = _fill_request_slots(claude)
+    assert "4. topic: Mentoring juniors" in fill_prompt and "5. topic: Vendor negotiation" in fill_prompt
+    assert "1. topic:" not in fill_prompt and "Kafka" not in fill_prompt
+    questions = body["interview"]["questions"]
+    assert [q["source"] for q in questions] == ["cache", "cache", "cache", "generated", "generated"]
+    first_ids = {q["topic"]: q for q in first.get_json()["interview"]["questions"]}
+    assert questions[0]["question_text"] == first_ids["Kafka event streaming"]["question_text"]
+    assert len({q["cache_entry_id"] for q in questions[:3]}) == 3 and all(q["cache_entry_id"] for q in questions[:3])
+    assert questions[3]["cache_entry_id"] is None
+    with cache_app.app_context():
+        reused = [db.session.get(QuestionCacheEntry, q["cache_entry_id"]) for q in questions[:3]]
+        assert [e.usage_count for e in reused] == [1, 1, 1]
+        assert all(e.last_used_at > e.created_at for e in reused)
+    log = all_rows(cache_app, GenerationLog)[-1]
+    assert (log.cache_hits, log.cache_misses) == (3, 2)
+    assert log.tokens_avoided == 3 * ((500 + 2000) // 5)
+
+
+def test_a_fully_cached_plan_sends_no_fill_call(cache_client, admin, claude, cache_app):
+    _generate(cache_client, admin, claude, "REQ-C1", TOPICS_A)
+    claude.requests.clear()
+
+    response = _generate(cache_client, admin, claude, "REQ-C2", TOPICS_A, fill_numbers=set(), usage={"plan": {"input_tokens": 700, "output_tokens": 120}})
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["cached_questions"] == 5
+    assert response.get_json()["tokens_used"] == 820
+    assert [schema_title(r) for r in claude.requests] == ["EnhancedJobDescription", "InterviewPlan"]
+    assert count_rows(cache_app, QuestionCacheEntry) == 5
+
+
+def test_a_dissimilar_job_description_reuses_nothing(cache_client, admin, claude, cache_app):
+    _generate(cache_client, admin, claude, "REQ-C1", TOPICS_A)
+    response = _generate(cache_client, admin, claude, "REQ-C2", TOPICS_DISSIMILAR)
+
+    assert response.get_json()["cached_questions"] == 0
+    assert count_rows(cache_app, QuestionCacheEntry) == 10
+
+
+def test_the_same_topic_at_another_skill_level_is_a_miss(cache_client, admin, claude):
+    _generate(cache_client, admin, claude, "REQ-C1", TOPICS_A, level="senior")
+    response = _generate(cache_client, admin, claude, "REQ-C2", TOPICS_A, level="junior")
+
+    assert response.get_json()["cached_questions"] == 0
+
+
+def test_a_stricter_threshold_turns_a_reworded_topic_into_a_miss(app_factory, admin, claude):
+    strict = app_factory(ENABLE_QUESTION_CACHE=True, CACHE_SIMILARITY_THRESHOLD=0.95).test_client()
+    topics = ["REST API design", *TOPICS_A[1:]]
+    reworded = ["Designing REST APIs", *TOPICS_DISSIMILAR[1:]]  # 0.909 similar to "REST API design"
+    _generate(strict, admin, claude, "REQ-C1", topics)
+
+    response = _generate(strict, admin, claude, "REQ-C2", reworded)
+
+    assert response.get_json()["cached_questions"] == 0
+
+
+def test_use_cache_false_generates_every_question_in_one_call_and_caches_nothing(cache_client, admin, claude, cache_app):
+    _generate(cache_client, admin, claude, "REQ-C1", TOPICS_A)
+    jd_id = _enhance(cache_client, admin, claude, "REQ-C2")
+    claude.requests.clear()
+    claude.reply_json(interview_kit())
+
+    response = cache_client.post(
+        "/api/interview/generate", json={"req_id": "REQ-C2", "job_description_id": jd_id, "use_cache": False}, headers=admin
+    )
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["cached_questions"] == 0
+    assert [schema_title(r) for r in claude.requests] == ["InterviewKit"]
+    assert count_rows(cache_app, QuestionCacheEntry) == 5
+
+
+def test_the_cache_disabled_by_config_is_never_consulted(app_factory, admin, claude):
+    client = app_factory(ENABLE_QUESTION_CACHE=False).test_client()
+    jd_id = _enhance(client, admin, claude, "REQ-C1")
+    claude.reply_json(interview_kit())
+
+    response = client.post("/api/interview/generate", json={"req_id": "REQ-C1", "job_description_id": jd_id, "use_cache": True}, headers=admin)
+
+    assert response.status_code == 200
+    assert schema_title(claude.requests[-1]) == "InterviewKit"
+
+
+def test_a_plan_with_near_duplicate_topics_is_repaired(cache_client, admin, claude):
+    jd_id = _enhance(cache_client, admin, claude, "REQ-C1")
+    claude.reply_json(interview_plan(["Kafka event streaming", "event streaming with Kafka", *TOPICS_A[2:]]))
+    good = interview_plan(TOPICS_A)
+    claude.reply_json(good).reply_json(fill_for_plan(good))
+
+    response = cache_client.post("/api/interview/generate", json={"req_id": "REQ-C1", "job_description_id": jd_id}, headers=admin)
+
+    assert response.status_code == 200, response.get_json()
+    assert "near-duplicate topics" in claude.requests[2]["messages"][-1]["content"]
+
+
+def test_a_failed_fill_stores_no_interview_and_caches_nothing(cache_client, admin, claude, cache_app):
+    jd_id = _enhance(cache_client, admin, claude, "REQ-C1")
+    plan = interview_plan(TOPICS_A)
+    claude.reply_json(plan)
+    claude.reply_json({"questions": []}).reply_json({"questions": []})  # invalid, then the repair is invalid too
+
+    response = cache_client.post("/api/interview/generate", json={"req_id": "REQ-C1", "job_description_id": jd_id}, headers=admin)
+
+    assert response.status_code == 502
+    assert count_rows(cache_app, InterviewQuestion) == 0
+    assert count_rows(cache_app, QuestionCacheEntry) == 0
+    log = all_rows(cache_app, GenerationLog)[-1]
+    assert (log.status, log.cache_hits, log.cache_misses) == ("failed", 0, 5)
+
+
+def test_eviction_keeps_at_most_max_entries_removing_the_least_recently_used(app_factory, admin, claude):
+    app = app_factory(ENABLE_QUESTION_CACHE=True, CACHE_MAX_ENTRIES=7)
+    client = app.test_client()
+    _generate(client, admin, claude, "REQ-C1", TOPICS_A)  # 5 entries
+    _generate(client, admin, claude, "REQ-C2", TOPICS_B, fill_numbers={4, 5})  # reuses A1-A3, adds 2: 7 entries
+
+    _generate(client, admin, claude, "REQ-C3", TOPICS_DISSIMILAR)  # adds 5: 12 > 7, evict the 5 least recently used
+
+    remaining = {e.topic for e in all_rows(app, QuestionCacheEntry)}
+    assert len(remaining) == 7
+    assert set(TOPICS_DISSIMILAR) <= remaining
+    # A1-A3 were used by the second generation; A4-A5 only when created, first: they go first.
+    assert not {"Code review culture", "Deadline trade-offs"} & remaining
+
+
+def test_entries_unused_for_longer_than_the_ttl_are_not_reused_and_are_evicted(app_factory, admin, claude):
+    app = app_factory(ENABLE_QUESTION_CACHE=True, CACHE_TTL_DAYS=30)
+    client = app.test_client()
+    _generate(client, admin, claude, "REQ-C1", TOPICS_A)
+    with app.app_context():
+        db.session.execute(db.update(QuestionCacheEntry).values(last_used_at=utcnow() - timedelta(days=31)))
+        db.session.commit()
+
+    response = _generate(client, admin, claude, "REQ-C2", TOPICS_A)
+
+    assert response.get_json()["cached_questions"] == 0
+    assert {e.last_used_at > utcnow() - timedelta(days=1) for e in all_rows(app, QuestionCacheEntry)} == {True}
+
+
+def test_a_question_cached_by_one_worker_is_found_by_another(app_factory, admin, claude):
+    worker_a = app_factory(ENABLE_QUESTION_CACHE=True)
+    worker_b = app_factory(ENABLE_QUESTION_CACHE=True)  # its own in-memory index, same database
+    _generate(worker_b.test_client(), admin, claude, "REQ-C0", TOPICS_DISSIMILAR)  # B's index is loaded now
+    _generate(worker_a.test_client(), admin, claude, "REQ-C1", TOPICS_A)
+
+    response = _generate(worker_b.test_client(), admin, claude, "REQ-C2", TOPICS_A, fill_numbers=set())
+
+    assert response.get_json()["cached_questions"] == 5
+
+
+def test_an_entry_deleted_by_another_worker_is_treated_as_a_miss(app_factory, admin, claude, cache_admin):
+    worker_a = app_factory(ENABLE_QUESTION_CACHE=True)
+    worker_b = app_factory(ENABLE_QUESTION_CACHE=True)
+    _generate(worker_a.test_client(), admin, claude, "REQ-C1", TOPICS_A)
+    _generate(worker_b.test_client(), admin, claude, "REQ-C2", TOPICS_A, fill_numbers=set())  # B indexes all 5
+    purged = worker_a.test_client().post("/api/admin/cache/purge", json={"topic": "kafka"}, headers=cache_admin)
+    assert purged.get_json()["deleted"] == 1
+
+    response = _generate(worker_b.test_client(), admin, claude, "REQ-C3", TOPICS_A, fill_numbers={1})
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["cached_questions"] == 4
+
+
+def test_concurrent_caching_of_the_same_key_never_raises(cache_app):
+    question = {
+        "topic": "Kafka event streaming", "skill_level": "senior", "question_type": "technical",
+        "question_text": "Q", "expected_answer": "A", "criteria": [{"criterion": "c", "description": "d"}],
+    }
+    barrier, errors, ids = threading.Barrier(4), [], []
+
+    def store():
+        with cache_app.app_context():
+            try:
+                barrier.wait()
+                keys = cache.store_questions([question], tokens_per_question=10, prompt_version="t")
+                db.session.commit()
+                ids.append(set(keys.values()))
+            except Exception as exc:  # noqa: BLE001 - the assertion below reports it
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=store) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert count_rows(cache_app, QuestionCacheEntry) == 1
+    assert len({frozenset(i) for i in ids}) == 1
+
+
+def test_concurrent_generations_with_the_same_plan_both_succeed(cache_app, admin, claude):
+    client = cache_app.test_client()
+    jd_ids = [_enhance(client, admin, claude, f"REQ-P{i}") for i in (1, 2)]
+    plan = interview_plan(TOPICS_A)
+    claude.reply_for_schema("InterviewPlan", plan)
+    claude.reply_for_schema("InterviewQuestions", fill_for_plan(plan), delay=0.3)
+    results = []
+
+    def generate(index):
+        response = cache_app.test_client().post(
+            "/api/interview/generate", json={"req_id": f"REQ-P{index + 1}", "job_description_id": jd_ids[index]}, headers=admin
+        )
+        results.append(response.status_code)
+
+    threads = [threading.Thread(target=generate, args=(i,)) for i in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert results == [200, 200]
+    assert count_rows(cache_app, QuestionCacheEntry) == 5
+
+
+def test_one_cache_entry_never_serves_two_slots_of_an_interview(cache_app):
+    with cache_app.app_context():
+        cache.store_questions(
+            [{"topic": "Kafka streaming platform", "skill_level": "senior", "question_type": "technical",
+              "question_text": "Q", "expected_answer": "A", "criteria": []}],
+            tokens_per_question=1, prompt_version="t",
+        )
+        db.session.commit()
+        slots = [
+            {"number": 1, "topic": "Kafka streaming platforms", "skill_level": "senior", "question_type": "technical"},
+            {"number": 2, "topic": "Kafka streaming platform", "skill_level": "senior", "question_type": "technical"},
+        ]
+        qc = cache_app.extensions["question_cache"]
+        hits = cache.find_cached_questions(slots, index=qc.index, settings=qc.settings)
+
+    assert list(hits) == [1]
+
+
+def test_admin_can_list_search_delete_and_purge_the_cache(cache_client, admin, claude, cache_admin):
+    _generate(cache_client, admin, claude, "REQ-C1", TOPICS_A)
+    _generate(cache_client, admin, claude, "REQ-C2", TOPICS_B, fill_numbers={4, 5})
+
+    listing = cache_client.get("/api/admin/cache?per_page=3&page=1", headers=cache_admin).get_json()
+    assert listing["stats"] == {"entries": 7, "hits": 3, "misses": 7, "hit_rate": 0.3, "tokens_avoided": 3 * 400}
+    assert listing["pagination"] == {"page": 1, "per_page": 3, "total": 7}
+    assert len(listing["entries"]) == 3
+    search = cache_client.get("/api/admin/cache?topic=KAFKA", headers=cache_admin).get_json()
+    assert [e["topic"] for e in search["entries"]] == ["Kafka event streaming"]
+
+    entry_id = search["entries"][0]["id"]
+    assert cache_client.delete(f"/api/admin/cache/{entry_id}", headers=cache_admin).get_json() == {"success": True, "deleted": 1}
+    assert cache_client.delete(f"/api/admin/cache/{entry_id}", headers=cache_admin).status_code == 404
+    assert cache_client.post("/api/admin/cache/purge", json={"question_type": "behavioral"}, headers=cache_admin).get_json()["deleted"] == 2
+    assert cache_client.post("/api/admin/cache/purge", json={}, headers=cache_admin).status_code == 400
+    assert cache_client.post("/api/admin/cache/purge", json={"all": True}, headers=cache_admin).get_json()["deleted"] == 4
+    # Interviews keep the text of questions whose entries were deleted.
+    interview = cache_client.get("/api/interview/req/REQ-C2", headers=admin).get_json()["interviews"][0]
+    assert interview["questions"][0]["question_text"].startswith("Scenario about Kafka")
+
+
+@pytest.mark.parametrize("role", ["recruiter", "viewer", "auditor"])
+def test_cache_administration_needs_the_admin_role(cache_client, make_key, role):
+    headers = make_key(role)
+
+    assert cache_client.get("/api/admin/cache", headers=headers).status_code == 403
+    assert cache_client.post("/api/admin/cache/purge", json={"all": True}, headers=headers).status_code == 403
+    assert cache_client.delete("/api/admin/cache/1", headers=headers).status_code == 403
