@@ -32,6 +32,14 @@ _GENERIC_TOPICS = [
     "delivering a core deliverable", "prioritising competing work", "stakeholder communication",
     "quality and review practices", "learning a new domain",
 ]
+# Competencies for behavioral and situational slots, as an interviewer would name them.
+_COMPETENCIES = [
+    ("collaboration", "cross-team collaboration"), ("communicat", "clear written communication"),
+    ("mentor", "mentoring others"), ("ownership", "ownership and accountability"),
+    ("priorit", "prioritising competing work"), ("stakeholder", "stakeholder management"),
+    ("customer", "customer focus"), ("ambigu", "working through ambiguity"), ("feedback", "giving and receiving feedback"),
+    ("deadline", "delivering under deadlines"),
+]
 _QUESTION_PLAN = ("technical", "system_design", "problem_solving", "behavioral", "situational")
 
 _TEMPLATES = {
@@ -143,11 +151,11 @@ def _enhanced_jd(text):
 
 
 def _interview_kit(text):
-    topics = _topics(text)
+    topics = _plan_topics(text)
     level = _level(text)
     return {
         "questions": [
-            _question(number, question_type, topics[(number - 1) % len(topics)], level)
+            _question(number, question_type, topics[number - 1], level)
             for number, question_type in enumerate(_QUESTION_PLAN[:QUESTIONS_PER_INTERVIEW], start=1)
         ]
     }
@@ -180,16 +188,16 @@ def _question(number, question_type, topic, level):
 
 
 def _interview_plan(text):
-    topics = _topics(text)
+    topics = _plan_topics(text)
     level = _level(text)
     return {
         "slots": [
             {
                 "slot_number": number,
-                "topic": topics[(number - 1) % len(topics)],
+                "topic": topics[number - 1],
                 "skill_level": level,
                 "question_type": question_type,
-                "tests": f"How the candidate applies {topics[(number - 1) % len(topics)]} in a realistic situation.",
+                "tests": f"How the candidate applies {topics[number - 1]} in a realistic situation.",
             }
             for number, question_type in enumerate(_QUESTION_PLAN[:QUESTIONS_PER_INTERVIEW], start=1)
         ]
@@ -241,9 +249,26 @@ def _block(text, tag):
 
 
 def _topics(text):
+    """Known skills the text mentions, most mentioned first (then generic ones)."""
     lowered = text.lower()
-    found = [t for t in _KNOWN_TOPICS if re.search(r"(?<![a-z])" + re.escape(t.lower()) + r"(?![a-z])", lowered)]
+    counts = {t: len(re.findall(r"(?<![a-z])" + re.escape(t.lower()) + r"(?![a-z])", lowered)) for t in _KNOWN_TOPICS}
+    found = sorted((t for t in _KNOWN_TOPICS if counts[t]), key=lambda t: -counts[t])
     return (found + [t for t in _GENERIC_TOPICS if t not in found])[: max(QUESTIONS_PER_INTERVIEW, 5)]
+
+
+def _competencies(text):
+    """Competencies the text mentions, most mentioned first (then the common ones)."""
+    lowered = text.lower()
+    counts = {name: lowered.count(stem) for stem, name in _COMPETENCIES}
+    ranked = sorted((name for _, name in _COMPETENCIES), key=lambda name: -counts[name])
+    return ranked
+
+
+def _plan_topics(text):
+    """A topic per slot of _QUESTION_PLAN: skills for technical slots, competencies for behavioural ones."""
+    skills = _topics(text)[:3]
+    competencies = [c for c in _competencies(text) if c not in skills]
+    return [*skills, competencies[0], competencies[1]]
 
 
 def _level(text):
