@@ -12,6 +12,7 @@ that answers like the Messages API (sandbox_provider.py), so both share one code
 
 import contextvars
 import json
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -30,6 +31,22 @@ from services.errors import (
 )
 
 SANDBOX_BASE_URL = "http://sandbox.techscreen.invalid"
+
+
+class _DropRequestBodies(logging.Filter):
+    """Drop the SDK's debug records that carry request options (prompts, JDs, candidate answers, headers)."""
+
+    def filter(self, record):
+        return not (record.levelno <= logging.DEBUG or str(record.msg).startswith(("Request options", "HTTP Request")))
+
+
+def _silence_sdk_request_logging():
+    """Never let the SDK log request bodies or headers, whatever ANTHROPIC_LOG or the root level say."""
+    for name in ("anthropic", "anthropic._base_client", "httpx2", "httpcore"):
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.level, logging.INFO))
+        if not any(isinstance(f, _DropRequestBodies) for f in logger.filters):
+            logger.addFilter(_DropRequestBodies())
 
 
 class InvalidOutput(Exception):
@@ -127,6 +144,7 @@ class ClaudeClient:
     """
 
     def __init__(self, *, provider, model, max_tokens, timeout, max_retries, api_key=None, base_url=None):
+        _silence_sdk_request_logging()
         self.provider = provider
         self.model = model
         self.max_tokens = max_tokens

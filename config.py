@@ -88,6 +88,13 @@ class Config:
     # Each process reloads its in-memory topic index this often (seconds) to forget evicted entries.
     CACHE_INDEX_RESYNC_SECONDS = _env_float("CACHE_INDEX_RESYNC_SECONDS", 300.0)
 
+    # Candidate scoring (services/evaluations.py): overall score (0-100) at or above ADVANCE is
+    # "advance", below REJECT is "reject", between is "hold".
+    EVALUATION_ADVANCE_THRESHOLD = _env_float("EVALUATION_ADVANCE_THRESHOLD", 75.0)
+    EVALUATION_REJECT_THRESHOLD = _env_float("EVALUATION_REJECT_THRESHOLD", 50.0)
+    # Longest candidate answer accepted per question, in characters.
+    MAX_ANSWER_CHARS = _env_int("MAX_ANSWER_CHARS", 20_000)
+
     API_TITLE = "TechScreen API"
     API_VERSION = "1.0.0"
     OPENAPI_VERSION = "3.0.3"

@@ -8,7 +8,9 @@ back as timezone-aware UTC datetimes.
 from datetime import datetime, timezone
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -231,3 +233,60 @@ class GenerationCall(db.Model):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     log: Mapped[GenerationLog] = relationship(back_populates="calls")
+
+
+class Evaluation(db.Model):
+    """A candidate's scorecard for one interview: immutable once stored (score again = new row).
+
+    Scores: each question criteria met / criteria x 10 (one decimal); overall = mean of the
+    questions x 10 (0-100, one decimal); recommendation from the thresholds stored with it.
+    """
+
+    __tablename__ = "evaluations"
+    __table_args__ = (Index("ix_evaluations_req_id_score", "req_id", "overall_score"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interview_id: Mapped[int] = mapped_column(ForeignKey("interviews.id"), index=True)
+    req_id: Mapped[str] = mapped_column(String(REQ_ID_LENGTH))
+    candidate_id: Mapped[str] = mapped_column(String(128), index=True)
+    candidate_name: Mapped[str | None] = mapped_column(String(255))
+    evaluator: Mapped[str | None] = mapped_column(String(255))
+    mode: Mapped[str] = mapped_column(String(10))  # "ai" or "manual"
+    overall_score: Mapped[Decimal] = mapped_column(Numeric(4, 1))
+    recommendation: Mapped[str] = mapped_column(String(10))  # advance / hold / reject
+    advance_threshold: Mapped[Decimal] = mapped_column(Numeric(4, 1))
+    reject_threshold: Mapped[Decimal] = mapped_column(Numeric(4, 1))
+    tokens_used: Mapped[int] = mapped_column(default=0)
+    provider: Mapped[str | None] = mapped_column(String(20))
+    model: Mapped[str | None] = mapped_column(String(100))
+    prompt_version: Mapped[str | None] = mapped_column(String(20))
+    created_by_user_id: Mapped[str | None] = mapped_column(String(USER_ID_LENGTH), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    questions: Mapped[list["EvaluationQuestion"]] = relationship(
+        back_populates="evaluation",
+        order_by="EvaluationQuestion.question_number",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        passive_deletes=True,
+    )
+
+
+class EvaluationQuestion(db.Model):
+    """One question of an evaluation: its score, feedback and per-criterion results."""
+
+    __tablename__ = "evaluation_questions"
+    __table_args__ = (UniqueConstraint("evaluation_id", "question_number", name="uq_evaluation_questions_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"), index=True)
+    question_number: Mapped[int]
+    score: Mapped[Decimal] = mapped_column(Numeric(3, 1))
+    feedback: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    # The candidate's answer (AI mode): candidate data, erased with the evaluation, never logged.
+    answer_text: Mapped[str | None] = mapped_column(LongText)
+    # [{"criterion": str, "met": bool, "evidence": str | None}, ...] in the interview's order
+    criteria: Mapped[list] = mapped_column(JSON)
+
+    evaluation: Mapped[Evaluation] = relationship(back_populates="questions")

@@ -218,7 +218,31 @@ def _interview_questions(text):
     }
 
 
+_ASSESSED_QUESTION = re.compile(r"^Question (\d+): .*?\nCriteria:\n(.*?)\n<answer>\n(.*?)\n</answer>", re.DOTALL | re.MULTILINE)
+
+
+def _assessment(text):
+    """Judge each criterion met when its longest word appears in the answer; quote that sentence."""
+    questions = []
+    for number, criteria_block, answer in _ASSESSED_QUESTION.findall(text):
+        sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", answer) if s.strip()]
+        judged = []
+        for line in criteria_block.splitlines():
+            name = line[2:].split(":", 1)[0].strip() if line.startswith("- ") else None
+            if not name:
+                continue
+            word = max(re.findall(r"[A-Za-z]{4,}", name) or [name], key=len).lower()
+            quote = next((s for s in sentences if word in s.lower()), "")
+            judged.append({"criterion": name, "met": bool(quote), "evidence": quote[:300]})
+        met = sum(1 for j in judged if j["met"])
+        questions.append(
+            {"question_number": int(number), "feedback": f"Sandbox assessment: {met} of {len(judged)} criteria met.", "criteria": judged}
+        )
+    return {"questions": questions}
+
+
 _BUILDERS = {
+    "CandidateAssessment": _assessment,
     "EnhancedJobDescription": _enhanced_jd,
     "InterviewKit": _interview_kit,
     "InterviewPlan": _interview_plan,

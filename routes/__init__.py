@@ -54,13 +54,30 @@ _ERROR_DESCRIPTIONS = {
 }
 
 
+# Ids are INT columns (signed 32-bit on MySQL/MariaDB): a larger id cannot exist, and SQLite's
+# driver raises OverflowError (a 500) on integers past 64 bits instead of finding nothing.
+MAX_ID = 2**31 - 1
+
+
+def guard_ids(blueprint, **labels):
+    """Answer 404 for path ids past MAX_ID on ``blueprint`` (labels: view arg -> "Interview", ...)."""
+    from services.errors import NotFound
+
+    @blueprint.url_value_preprocessor
+    def _reject_impossible_ids(endpoint, values):
+        for name, label in labels.items():
+            if values and isinstance(values.get(name), int) and values[name] > MAX_ID:
+                raise NotFound(f"{label} {values[name]} not found")
+
+
 def register_blueprints(api):
     """Register every blueprint of the service on the flask-smorest Api."""
     from routes.admin_cache import blp as admin_cache
+    from routes.evaluations import blp as evaluations
     from routes.health import blp as health
     from routes.interviews import blp as interviews
     from routes.job_descriptions import blp as job_descriptions
     from routes.workflow import blp as workflow
 
-    for blueprint in (health, job_descriptions, interviews, workflow, admin_cache):
+    for blueprint in (health, job_descriptions, interviews, workflow, evaluations, admin_cache):
         api.register_blueprint(blueprint)

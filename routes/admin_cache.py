@@ -3,20 +3,15 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from prompts import QUESTION_TYPES, SKILL_LEVELS
-from routes import Blueprint
+from routes import Blueprint, guard_ids
 from routes.auth import SECURITY, require_roles
-from routes.schemas import MAX_ID, _Request
-from services.errors import NotFound
+from routes.schemas import _Request
 from services.question_cache import cache_stats, delete_entry, list_entries, purge
 
 blp = Blueprint("admin_cache", __name__, url_prefix="/api/admin/cache", description="Question cache administration (admin)")
 
 
-@blp.url_value_preprocessor
-def _reject_impossible_ids(endpoint, values):
-    """An entry id past the INT column's range cannot exist: 404 (SQLite's driver would raise)."""
-    if values and values.get("entry_id", 0) > MAX_ID:
-        raise NotFound(f"Cache entry {values['entry_id']} not found")
+guard_ids(blp, entry_id="Cache entry")
 
 
 class CacheQuerySchema(Schema):

@@ -2,28 +2,22 @@
 
 from flask import current_app
 
-from routes import Blueprint
+from routes import Blueprint, guard_ids
 from routes.auth import READ_ROLES, SECURITY, WRITE_ROLES, current_user_id, require_roles
 from routes.schemas import (
-    MAX_ID,
     GenerateRequestSchema,
     GenerateResponseSchema,
     InterviewListResponseSchema,
     InterviewResponseSchema,
     InterviewUpdateSchema,
 )
-from services.errors import NotFound
 from services.interview_generation import generate_interview
 from services.interviews import get_interview, list_interviews_for_requisition, update_interview
 
 blp = Blueprint("interviews", __name__, url_prefix="/api/interview", description="Interview kits")
 
 
-@blp.url_value_preprocessor
-def _reject_impossible_ids(endpoint, values):
-    """An interview id past the INT column's range cannot exist: 404 (SQLite's driver would raise)."""
-    if values and values.get("interview_id", 0) > MAX_ID:
-        raise NotFound(f"Interview {values['interview_id']} not found")
+guard_ids(blp, interview_id="Interview")
 
 
 @blp.route("/generate", methods=["POST"])

@@ -9,13 +9,11 @@ from flask import current_app
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_dump, pre_load, validate, validates, validates_schema
 
 from models import REQ_ID_LENGTH
+from routes import MAX_ID
 from services.generated_content import NonBlankString
 from services.interviews import STATUSES
 
 REQ_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
-# Ids are INT columns (signed 32-bit on MySQL/MariaDB): a larger id cannot exist, and SQLite's
-# driver raises OverflowError (a 500) on integers past 64 bits instead of finding nothing.
-MAX_ID = 2**31 - 1
 _req_id_validators = [
     validate.Length(1, REQ_ID_LENGTH),
     validate.Regexp(REQ_ID_PATTERN, error="must start with a letter or digit and use only letters, digits, . _ : -"),

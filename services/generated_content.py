@@ -181,3 +181,55 @@ def filled_questions_validator(slots):
         return sorted(questions, key=lambda q: q["question_number"])
 
     return validate_filled
+
+
+class _CriterionJudgement(_Base):
+    criterion = fields.String(required=True)
+    met = fields.Boolean(required=True)
+    evidence = fields.String(load_default="")
+
+
+class _QuestionAssessment(_Base):
+    question_number = fields.Integer(required=True, strict=True)
+    feedback = fields.String(load_default="")
+    criteria = fields.List(fields.Nested(_CriterionJudgement), required=True)
+
+
+class _Assessment(_Base):
+    questions = fields.List(fields.Nested(_QuestionAssessment), required=True)
+
+
+def assessment_validator(expected):
+    """Return a validator for Claude's assessment of the answered questions.
+
+    expected: {question_number: [criterion names in the interview's order]}. The answer must
+    judge exactly those questions and, for each, exactly those criteria (each once). Returns
+    {question_number: {"feedback": str, "criteria": {name: (met, evidence)}}}.
+    """
+
+    def validate_assessment(data):
+        questions = _load(_Assessment(), data)["questions"]
+        problems = []
+        numbers = sorted(q["question_number"] for q in questions)
+        if numbers != sorted(expected):
+            problems.append(f"assess exactly questions {sorted(expected)}, each once; got {numbers}")
+        result = {}
+        for q in questions:
+            names = expected.get(q["question_number"])
+            if names is None:
+                continue
+            given = [c["criterion"] for c in q["criteria"]]
+            if sorted(given) != sorted(names):
+                problems.append(
+                    f"question {q['question_number']}: judge exactly its {len(names)} criteria by their given names, each once"
+                )
+                continue
+            result[q["question_number"]] = {
+                "feedback": q["feedback"].strip(),
+                "criteria": {c["criterion"]: (c["met"], c["evidence"]) for c in q["criteria"]},
+            }
+        if problems:
+            raise InvalidOutput(problems)
+        return result
+
+    return validate_assessment

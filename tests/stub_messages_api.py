@@ -192,3 +192,17 @@ def fill_for_plan(plan, numbers=None):
 def schema_title(request_body):
     """The output schema title a Messages API request asked for (e.g. "InterviewPlan")."""
     return request_body["output_config"]["format"]["schema"].get("title")
+
+
+def assessment(judgements, feedback="Solid reasoning."):
+    """Claude's assessment output. judgements: {question_number: [(criterion, met, evidence), ...]}."""
+    return {
+        "questions": [
+            {
+                "question_number": number,
+                "feedback": feedback,
+                "criteria": [{"criterion": c, "met": m, "evidence": e} for c, m, e in rows],
+            }
+            for number, rows in judgements.items()
+        ]
+    }

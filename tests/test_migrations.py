@@ -24,6 +24,8 @@ EXPECTED_TABLES = {
     "question_cache",
     "generation_logs",
     "generation_calls",
+    "evaluations",
+    "evaluation_questions",
 }
 
 

@@ -7,6 +7,8 @@ import pytest
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 BODY_METHODS = {"post", "put", "patch"}
+# Erasing a candidate answers 200 with deleted: 0 when nothing is stored (idempotent), never 404.
+IDEMPOTENT_ERASURE = {"/api/candidates/{candidate_id}"}
 SECURITY = [{"bearerAuth": []}, {"apiKeyHeader": []}]
 
 
@@ -93,7 +95,7 @@ def test_every_api_operation_declares_security_and_documents_its_errors(spec):
         where = f"{method.upper()} {path}"
         assert operation.get("security") == SECURITY, where
         responses = operation["responses"]
-        assert "200" in responses, where
+        assert any(status.startswith("2") for status in responses), where
         assert "401" in responses, where
         if method in WRITE_METHODS:
             assert "403" in responses, where
@@ -101,9 +103,9 @@ def test_every_api_operation_declares_security_and_documents_its_errors(spec):
             assert "requestBody" in operation, where
             for status in ("400", "403", "413", "415"):
                 assert status in responses, f"{where} does not document {status}"
-        if "{" in path:
+        if "{" in path and path not in IDEMPOTENT_ERASURE:
             assert "404" in responses, where
-    assert seen == 11
+    assert seen == 17
 
 
 def test_health_operations_need_no_credentials(spec):
