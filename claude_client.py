@@ -16,12 +16,14 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from decimal import Decimal
 
 import anthropic
 import httpx2
 
 import sandbox_provider
 from prompts import build_repair_messages
+from services.pricing import FreePriceTable, PriceTable
 from services.errors import (
     ClaudeBadOutput,
     ClaudeFailed,
@@ -73,6 +75,7 @@ class CallRecord:
     cache_read_input_tokens: int
     latency_ms: int
     started_at: datetime
+    cost_usd: Decimal | None = None  # at the prices in force when recorded; None = model unpriced
 
     @property
     def tokens(self):
@@ -90,7 +93,10 @@ _current_call = contextvars.ContextVar("techscreen_claude_call", default=None)
 
 
 class _RecordAttempts(anthropic.Middleware):
-    """Record each HTTP attempt of the SDK (it runs inside the SDK's retry loop)."""
+    """Record each HTTP attempt of the SDK (it runs inside the SDK's retry loop), priced."""
+
+    def __init__(self, prices):
+        self.prices = prices
 
     def handle(self, request, call_next):
         context = _current_call.get()
@@ -100,6 +106,11 @@ class _RecordAttempts(anthropic.Middleware):
         started = time.perf_counter()
 
         def record(outcome, status_code=None, request_id=None, model=None, usage=None):
+            tokens = {
+                kind: getattr(usage, kind, None) or 0
+                for kind in ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+            }
+            priced_model = model or (request.json or {}).get("model")
             context.recorder.add_call(
                 CallRecord(
                     purpose=context.purpose,
@@ -108,12 +119,10 @@ class _RecordAttempts(anthropic.Middleware):
                     status_code=status_code,
                     anthropic_request_id=request_id,
                     model=model,
-                    input_tokens=getattr(usage, "input_tokens", None) or 0,
-                    output_tokens=getattr(usage, "output_tokens", None) or 0,
-                    cache_creation_input_tokens=getattr(usage, "cache_creation_input_tokens", None) or 0,
-                    cache_read_input_tokens=getattr(usage, "cache_read_input_tokens", None) or 0,
+                    **tokens,
                     latency_ms=round((time.perf_counter() - started) * 1000),
                     started_at=started_at,
+                    cost_usd=self.prices.cost(priced_model, **tokens),
                 )
             )
 
@@ -143,7 +152,7 @@ class ClaudeClient:
     ``provider`` is "anthropic" or "sandbox"; ``model`` the model requested.
     """
 
-    def __init__(self, *, provider, model, max_tokens, timeout, max_retries, api_key=None, base_url=None):
+    def __init__(self, *, provider, model, max_tokens, timeout, max_retries, api_key=None, base_url=None, prices=None):
         _silence_sdk_request_logging()
         self.provider = provider
         self.model = model
@@ -154,13 +163,14 @@ class ClaudeClient:
             api_key = "sandbox-no-key"
             base_url = SANDBOX_BASE_URL
             http_client = httpx2.Client(transport=httpx2.MockTransport(sandbox_provider.handle_http_request))
+            prices = FreePriceTable()
         self._sdk = anthropic.Anthropic(
             api_key=api_key,
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
             http_client=http_client,
-            middleware=[_RecordAttempts()],
+            middleware=[_RecordAttempts(prices or PriceTable({}))],
         )
 
     def generate_json(self, *, purpose, system, messages, schema, validate, recorder, max_tokens=None):
@@ -264,4 +274,5 @@ def build_claude_client(config, provider):
         max_retries=config["CLAUDE_MAX_RETRIES"],
         api_key=config.get("ANTHROPIC_API_KEY"),
         base_url=config.get("ANTHROPIC_BASE_URL"),
+        prices=PriceTable.from_config(config),
     )

@@ -72,6 +72,19 @@ class Config:
     # The SDK's retries (408/409/429/5xx/529 with backoff and retry-after); no loop of ours on top.
     CLAUDE_MAX_RETRIES = _env_int("CLAUDE_MAX_RETRIES", 2)
 
+    # Prices in USD per million tokens by model, on top of services/pricing.py's defaults (JSON object).
+    CLAUDE_PRICES_JSON = os.environ.get("CLAUDE_PRICES_JSON") or None
+
+    # Token budgets (services/budgets.py): unset = unlimited. Global, and the default for each API key
+    # (a key's own budget, set with `flask api-keys set-budget`, wins). Days and months are UTC.
+    TOKEN_BUDGET_DAILY = _env_int("TOKEN_BUDGET_DAILY", None)
+    TOKEN_BUDGET_MONTHLY = _env_int("TOKEN_BUDGET_MONTHLY", None)
+    API_KEY_TOKEN_BUDGET_DAILY = _env_int("API_KEY_TOKEN_BUDGET_DAILY", None)
+    API_KEY_TOKEN_BUDGET_MONTHLY = _env_int("API_KEY_TOKEN_BUDGET_MONTHLY", None)
+    # Tokens reserved for an operation when checking a budget: a request is refused when
+    # spent + reserve > budget. Defaults are typical totals per operation.
+    BUDGET_RESERVE_TOKENS = {"jd_enhancement": 4_000, "interview_generation": 10_000, "candidate_scoring": 8_000}
+
     # "api-key" (default): Authorization: Bearer / X-API-Key checked against hashed keys.
     # "trusted-headers": accept X-User-ID / X-User-Role from an authenticating gateway. Only
     # behind such a gateway: anyone who can reach the service can claim any identity.

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from flask_sqlalchemy import SQLAlchemy
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -65,6 +65,9 @@ class ApiKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Token budgets of this key (UTC day / month); None = the API_KEY_TOKEN_BUDGET_* default.
+    daily_token_budget: Mapped[int | None] = mapped_column(BigInteger)
+    monthly_token_budget: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class JobDescription(db.Model):
@@ -177,7 +180,10 @@ class GenerationLog(db.Model):
     """
 
     __tablename__ = "generation_logs"
-    __table_args__ = (Index("ix_generation_logs_started_at", "started_at"),)
+    __table_args__ = (
+        Index("ix_generation_logs_started_at", "started_at"),
+        Index("ix_generation_logs_user_started", "user_id", "started_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     operation_type: Mapped[str] = mapped_column(String(40))
@@ -196,6 +202,9 @@ class GenerationLog(db.Model):
     cache_read_input_tokens: Mapped[int] = mapped_column(default=0)
     # Sum of the four token counts above: everything this operation was billed for.
     tokens_used: Mapped[int] = mapped_column(default=0)
+    # USD at the prices in force when each call was recorded (sum of priced calls).
+    cost_usd: Mapped[Decimal] = mapped_column(Numeric(14, 6), default=Decimal(0))
+    unpriced_calls: Mapped[int] = mapped_column(default=0)  # calls of a model with no price
     latency_ms: Mapped[int | None]
     # Question cache (interview_generation): slots served from the cache, slots generated, and the
     # tokens the hits' entries cost when they were generated (an estimate of tokens avoided).
@@ -230,6 +239,7 @@ class GenerationCall(db.Model):
     cache_creation_input_tokens: Mapped[int] = mapped_column(default=0)
     cache_read_input_tokens: Mapped[int] = mapped_column(default=0)
     latency_ms: Mapped[int]
+    cost_usd: Mapped[Decimal | None] = mapped_column(Numeric(14, 6))  # None: the model had no price
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     log: Mapped[GenerationLog] = relationship(back_populates="calls")

@@ -9,6 +9,7 @@ while Claude is being waited on.
 import threading
 import time
 from contextlib import contextmanager
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -42,10 +43,13 @@ class Operation:
 
     def totals(self):
         """Return {input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens,
-        tokens_used, claude_calls} summed over every recorded attempt (tokens as Anthropic reported)."""
+        tokens_used, claude_calls, cost_usd (Decimal USD), unpriced_calls} summed over every recorded
+        attempt (tokens as Anthropic reported them; cost at the prices when recorded)."""
         with self._lock:
             sums = {field: sum(getattr(call, field) for call in self.calls) for field in TOKEN_FIELDS}
             sums["claude_calls"] = len(self.calls)
+            sums["cost_usd"] = sum((call.cost_usd for call in self.calls if call.cost_usd is not None), Decimal(0))
+            sums["unpriced_calls"] = sum(1 for call in self.calls if call.cost_usd is None)
         sums["tokens_used"] = sum(sums[field] for field in TOKEN_FIELDS)
         return sums
 
@@ -107,7 +111,7 @@ def _finish(operation, started, *, status, error_kind=None, error_message=None):
         log.cache_hits = operation.cache_hits
         log.cache_misses = operation.cache_misses
         log.tokens_avoided = operation.tokens_avoided
-        for field in (*TOKEN_FIELDS, "tokens_used", "claude_calls"):
+        for field in (*TOKEN_FIELDS, "tokens_used", "claude_calls", "cost_usd", "unpriced_calls"):
             setattr(log, field, totals[field])
         models_seen = {call.model for call in operation.calls if call.model}
         if len(models_seen) == 1:
@@ -123,6 +127,7 @@ def _finish(operation, started, *, status, error_kind=None, error_message=None):
                     anthropic_request_id=call.anthropic_request_id,
                     model=call.model,
                     latency_ms=call.latency_ms,
+                    cost_usd=call.cost_usd,
                     started_at=call.started_at,
                     **{field: getattr(call, field) for field in TOKEN_FIELDS},
                 )
