@@ -16,6 +16,7 @@ from models import db
 from routes import register_blueprints
 from routes.auth import SECURITY_SCHEMES
 from routes.errors import Api, error_response, register_error_handlers
+from services.budgets import BudgetPolicy
 from services.question_cache import QuestionCache
 
 migrate = Migrate()
@@ -36,6 +37,7 @@ def create_app(config_class=None, **overrides):
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations"))
     app.extensions["claude"] = build_claude_client(app.config, provider)
     app.extensions["question_cache"] = QuestionCache.from_config(app.config)
+    app.extensions["budgets"] = BudgetPolicy.from_config(app.config)
 
     api = Api(app)
     for name, scheme in SECURITY_SCHEMES.items():

@@ -3,7 +3,7 @@
 import click
 from flask.cli import AppGroup
 
-from services.api_keys import ROLES, create_api_key, list_api_keys, revoke_api_key
+from services.api_keys import ROLES, create_api_key, list_api_keys, revoke_api_key, set_token_budgets
 from services.errors import ServiceError
 
 
@@ -57,3 +57,28 @@ def revoke_key(key_id):
     except ServiceError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"Revoked API key {key.id} ({key.name}).")
+
+
+def _budget(value):
+    if value is None:
+        return ...
+    if value.lower() in ("none", "default"):
+        return None
+    try:
+        return int(value.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise click.BadParameter("a whole number of tokens, or 'none' for the default") from None
+
+
+@api_keys.command("set-budget")
+@click.argument("key_id", type=int)
+@click.option("--daily", help="Tokens per UTC day, or 'none' for API_KEY_TOKEN_BUDGET_DAILY")
+@click.option("--monthly", help="Tokens per UTC month, or 'none' for API_KEY_TOKEN_BUDGET_MONTHLY")
+def set_budget(key_id, daily, monthly):
+    """Set an API key's token budgets."""
+    try:
+        key = set_token_budgets(key_id, daily=_budget(daily), monthly=_budget(monthly))
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    show = lambda v: "default" if v is None else f"{v:,}"  # noqa: E731
+    click.echo(f"API key {key.id} ({key.name}): daily {show(key.daily_token_budget)}, monthly {show(key.monthly_token_budget)} tokens.")

@@ -48,6 +48,7 @@ _ERROR_DESCRIPTIONS = {
     409: "Conflicts with stored state (see `error`)",
     413: "Request body too large",
     415: "Content-Type is not application/json",
+    429: "A token budget would be exceeded (see `budget`: scope, period, limit, spent, reserve, reset_at)",
     502: "Claude failed or returned unusable output",
     503: "Claude overloaded or unavailable, or the database is down",
     504: "Claude timed out",

@@ -72,7 +72,9 @@ def register_error_handlers(app):
     def _service_error(exc):
         if exc.http_status >= 500:
             log.warning("%s: %s", exc.kind, exc.message)
-        return error_response(exc.http_status, exc.message, req_id=exc.req_id, errors=exc.errors, extra=exc.extra)
+        return error_response(
+            exc.http_status, exc.message, req_id=exc.req_id, errors=exc.errors, extra=exc.extra, headers=exc.headers
+        )
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(exc):

@@ -4,6 +4,7 @@ from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from routes import MAX_ID, Blueprint, guard_ids
+from routes.budgets import within_budget
 from routes.auth import READ_ROLES, SECURITY, WRITE_ROLES, current_user_id, require_roles
 from routes.schemas import _Optional, _Request
 from services.evaluations import (
@@ -139,8 +140,9 @@ _AI_EXAMPLE = {
 @require_roles(*WRITE_ROLES)
 @blp.arguments(EvaluationRequestSchema, examples={"manual": {"value": _MANUAL_EXAMPLE}, "ai": {"value": _AI_EXAMPLE}})
 @blp.response(201, EvaluationResponseSchema)
-@blp.error_responses(400, 401, 403, 404, 409, 413, 415, 502, 503, 504)
+@blp.error_responses(400, 401, 403, 404, 409, 413, 415, 429, 502, 503, 504)
 @blp.doc(security=SECURITY)
+@within_budget("candidate_scoring", applies=lambda body: body.get("mode") == "ai")
 def create_candidate_evaluation(body, interview_id):
     """Score a candidate against the interview's criteria and store the scorecard (201).
 

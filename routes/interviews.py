@@ -3,6 +3,7 @@
 from flask import current_app
 
 from routes import Blueprint, guard_ids
+from routes.budgets import within_budget
 from routes.auth import READ_ROLES, SECURITY, WRITE_ROLES, current_user_id, require_roles
 from routes.schemas import (
     GenerateRequestSchema,
@@ -24,8 +25,9 @@ guard_ids(blp, interview_id="Interview")
 @require_roles(*WRITE_ROLES)
 @blp.arguments(GenerateRequestSchema)
 @blp.response(200, GenerateResponseSchema)
-@blp.error_responses(400, 401, 403, 404, 409, 413, 415, 502, 503, 504)
+@blp.error_responses(400, 401, 403, 404, 409, 413, 415, 429, 502, 503, 504)
 @blp.doc(security=SECURITY)
+@within_budget("interview_generation")
 def create_interview(body):
     """Generate the next version of a job description's 5-question interview kit.
 

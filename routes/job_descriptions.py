@@ -3,6 +3,7 @@
 from flask import current_app
 
 from routes import Blueprint
+from routes.budgets import within_budget
 from routes.auth import READ_ROLES, SECURITY, WRITE_ROLES, current_user_id, require_roles
 from routes.schemas import EnhanceRequestSchema, EnhanceResponseSchema, JobDescriptionResponseSchema, job_description_fields
 from services.jd_enhancement import WORK_FIELDS, enhance_job_description, get_job_description
@@ -14,8 +15,9 @@ blp = Blueprint("job_descriptions", __name__, url_prefix="/api/interview/jd", de
 @require_roles(*WRITE_ROLES)
 @blp.arguments(EnhanceRequestSchema)
 @blp.response(200, EnhanceResponseSchema)
-@blp.error_responses(400, 401, 403, 409, 413, 415, 502, 503, 504)
+@blp.error_responses(400, 401, 403, 409, 413, 415, 429, 502, 503, 504)
 @blp.doc(security=SECURITY)
+@within_budget("jd_enhancement")
 def create_enhanced_job_description(body):
     """Enhance a requisition's job description with Claude and store both versions.
 

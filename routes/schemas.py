@@ -258,6 +258,10 @@ class ApiErrorSchema(Schema):
     req_id = fields.String()
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), metadata={"example": {"basic_title": ["Missing data for required field."]}})
     job_description_id = fields.Integer(metadata={"description": "On 409, and when a workflow failed after its enhancement was stored."})
+    budget = fields.Dict(
+        metadata={"description": "On 429: the budget refused (scope global|api_key, period daily|monthly, limit, spent, reserve in tokens; reset_at UTC).",
+                  "example": {"scope": "api_key", "period": "daily", "limit": 100000, "spent": 98500, "reserve": 4000, "reset_at": "2026-11-22T00:00:00+00:00"}}
+    )
 
 
 class HealthSchema(Schema):

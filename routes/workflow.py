@@ -3,6 +3,7 @@
 from flask import current_app
 
 from routes import Blueprint
+from routes.budgets import within_budget
 from routes.auth import SECURITY, WRITE_ROLES, current_user_id, require_roles
 from routes.schemas import WorkflowRequestSchema, WorkflowResponseSchema
 from services.jd_enhancement import WORK_FIELDS
@@ -39,8 +40,9 @@ def _run(body):
 @require_roles(*WRITE_ROLES)
 @blp.arguments(WorkflowRequestSchema)
 @blp.response(200, WorkflowResponseSchema)
-@blp.error_responses(400, 401, 403, 409, 413, 415, 502, 503, 504)
+@blp.error_responses(400, 401, 403, 409, 413, 415, 429, 502, 503, 504)
 @blp.doc(security=SECURITY)
+@within_budget("jd_enhancement", "interview_generation")
 def create_full_workflow(body):
     """Enhance the job description, then generate its interview kit, in one call.
 
@@ -55,8 +57,9 @@ def create_full_workflow(body):
 @require_roles(*WRITE_ROLES)
 @blp.arguments(WorkflowRequestSchema)
 @blp.response(200, WorkflowResponseSchema)
-@blp.error_responses(400, 401, 403, 409, 413, 415, 502, 503, 504)
+@blp.error_responses(400, 401, 403, 409, 413, 415, 429, 502, 503, 504)
 @blp.doc(security=SECURITY)
+@within_budget("jd_enhancement", "interview_generation")
 def create_workflow(body):
     """Same workflow as /full (the original design's name; WORK inputs optional)."""
     return _run(body)

@@ -60,6 +60,24 @@ def revoke_api_key(api_key_id):
     return api_key
 
 
+def set_token_budgets(api_key_id, *, daily=..., monthly=...):
+    """Set a key's daily and/or monthly token budget (None = use the API_KEY_TOKEN_BUDGET_* default).
+
+    Arguments left as ... are unchanged. Raises NotFound, InvalidInput (negative budget).
+    """
+    api_key = db.session.get(ApiKey, api_key_id)
+    if api_key is None:
+        raise NotFound(f"API key {api_key_id} not found")
+    for field, value in (("daily_token_budget", daily), ("monthly_token_budget", monthly)):
+        if value is ...:
+            continue
+        if value is not None and value < 0:
+            raise InvalidInput(field, "must be 0 or more tokens")
+        setattr(api_key, field, value)
+    db.session.commit()
+    return api_key
+
+
 def authenticate_api_key(plaintext):
     """Return the Principal for a presented key, or None if it is unknown or revoked."""
     api_key = db.session.scalar(db.select(ApiKey).where(ApiKey.key_hash == _digest(plaintext)))

@@ -12,12 +12,13 @@ class ServiceError(Exception):
     http_status = 500
     kind = "internal_error"
 
-    def __init__(self, message, *, req_id=None, errors=None, extra=None):
+    def __init__(self, message, *, req_id=None, errors=None, extra=None, headers=None):
         super().__init__(message)
         self.message = message
         self.req_id = req_id
         self.errors = errors  # {field: [messages]} for validation errors
         self.extra = extra or {}  # more JSON fields for the error body
+        self.headers = headers or {}  # more HTTP headers (e.g. Retry-After)
 
 
 class InvalidInput(ServiceError):
@@ -42,6 +43,13 @@ class Conflict(ServiceError):
 
     http_status = 409
     kind = "conflict"
+
+
+class BudgetExceeded(ServiceError):
+    """A token budget would be exceeded; refused before Claude is called (429)."""
+
+    http_status = 429
+    kind = "budget_exceeded"
 
 
 class DatabaseUnavailable(ServiceError):

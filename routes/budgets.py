@@ -1,0 +1,31 @@
+"""The budget gate of Claude-calling endpoints (services/budgets.py holds the rules)."""
+
+import functools
+
+from flask import current_app, g
+
+from services.budgets import check_budgets
+
+
+def within_budget(*operation_types, applies=None):
+    """Decorate a view (innermost, below @blp.arguments) to refuse with 429 when a token budget
+    would be exceeded. ``applies(body)`` may say the request calls no Claude (e.g. manual scoring)."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            body = args[0] if args and isinstance(args[0], dict) else {}
+            if applies is None or applies(body):
+                principal = g.principal
+                check_budgets(
+                    current_app.extensions["budgets"],
+                    operation_types,
+                    user_id=principal.user_id,
+                    api_key_id=principal.api_key_id,
+                    req_id=body.get("req_id"),
+                )
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
