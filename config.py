@@ -184,6 +184,14 @@ def resolve_provider(config):
             raise ConfigError("ANTHROPIC_API_KEY (or CLAUDE_API_KEY) is required in production")
         if config.get("SQLALCHEMY_DATABASE_URI", "").startswith("sqlite"):
             raise ConfigError("DATABASE_URL must point at MySQL/MariaDB in production")
+    threshold = config.get("CACHE_SIMILARITY_THRESHOLD", 0.85)
+    if not 0 < threshold <= 1:
+        raise ConfigError(f"CACHE_SIMILARITY_THRESHOLD is a fraction in (0, 1], not {threshold!r} (0.85 means a score of 85)")
+    advance, reject = config.get("EVALUATION_ADVANCE_THRESHOLD", 75), config.get("EVALUATION_REJECT_THRESHOLD", 50)
+    if not 0 <= reject <= advance <= 100:
+        raise ConfigError(
+            f"Evaluation thresholds need 0 <= EVALUATION_REJECT_THRESHOLD ({reject}) <= EVALUATION_ADVANCE_THRESHOLD ({advance}) <= 100"
+        )
     if config.get("AUTH_MODE") not in ("api-key", "trusted-headers"):
         raise ConfigError(f"AUTH_MODE must be 'api-key' or 'trusted-headers', not {config.get('AUTH_MODE')!r}")
     return provider

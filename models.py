@@ -154,6 +154,7 @@ class QuestionCacheEntry(db.Model):
         # One entry per exact key: concurrent inserts of the same key are ignored, never an error.
         UniqueConstraint("skill_level", "question_type", "normalized_topic", name="uq_question_cache_key"),
         Index("ix_question_cache_last_used_at", "last_used_at"),
+        {"sqlite_autoincrement": True},  # never reuse a deleted entry's id (MySQL does not either)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -253,7 +254,10 @@ class Evaluation(db.Model):
     """
 
     __tablename__ = "evaluations"
-    __table_args__ = (Index("ix_evaluations_req_id_score", "req_id", "overall_score"),)
+    __table_args__ = (
+        Index("ix_evaluations_req_id_score", "req_id", "overall_score"),
+        {"sqlite_autoincrement": True},  # an erased scorecard's id must never name another candidate's
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     interview_id: Mapped[int] = mapped_column(ForeignKey("interviews.id"), index=True)

@@ -107,17 +107,23 @@ def _flatten_locations(messages):
     flat = {}
     for location, value in messages.items():
         if isinstance(value, dict):
-            for field, field_messages in value.items():
-                field = "body" if field == "_schema" else field
-                flat.setdefault(field, []).extend(_as_list(field_messages))
+            _flatten_into(flat, value, "")
         else:
             flat.setdefault("body", []).extend(_as_list(value))
     return flat
 
 
+def _flatten_into(flat, messages, prefix):
+    """Nested errors ({"answers": {0: {"answer_text": [...]}}}) become {"answers.0.answer_text": [...]}."""
+    for key, value in messages.items():
+        name = "body" if key == "_schema" and not prefix else (prefix if key == "_schema" else f"{prefix}{key}")
+        if isinstance(value, dict):
+            _flatten_into(flat, value, f"{name}.")
+        else:
+            flat.setdefault(name, []).extend(_as_list(value))
+
+
 def _as_list(messages):
-    if isinstance(messages, dict):  # nested field errors: keep their path
-        return [f"{key}: {m}" for key, value in messages.items() for m in _as_list(value)]
     return [str(m) for m in messages] if isinstance(messages, list) else [str(messages)]
 
 

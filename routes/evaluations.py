@@ -202,7 +202,7 @@ def delete_candidate_evaluation(evaluation_id):
     return {"deleted": 1}
 
 
-@blp.route("/candidates/<string:candidate_id>", methods=["DELETE"])
+@blp.route("/candidates/<path:candidate_id>", methods=["DELETE"])
 @require_roles("admin")
 @blp.response(200, ErasureResponseSchema)
 @blp.error_responses(401, 403)

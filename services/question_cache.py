@@ -12,8 +12,10 @@ streaming with Kafka": 100), while a topic that merely contains another does not
 
 Lookup speed: each process keeps an in-memory index of (id, normalised topic) per
 (skill_level, question_type) bucket, brought up to date before each lookup with one indexed
-query for rows newer than the last id seen (so entries cached by other workers and hosts
-are found) and fully reloaded every CACHE_INDEX_RESYNC_SECONDS (to forget evicted rows). A
+query for rows newer than the last id seen, plus the ids skipped below it in the last
+GAP_SECONDS (on MySQL a lower id can commit after a higher one), so entries cached by other
+workers and hosts are found; it is fully reloaded every CACHE_INDEX_RESYNC_SECONDS (to forget
+evicted rows). A
 candidate is confirmed by loading its row by primary key; a row gone or expired is dropped.
 No request reads the whole table.
 """
@@ -31,6 +33,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from models import QuestionCacheEntry, db, utcnow
 from services.errors import NotFound
+
+GAP_SECONDS = 60.0  # how long a skipped id is asked for again (a transaction still committing)
+_MAX_GAPS = 1000
 
 _STOPWORDS = frozenset(
     "a an and the of for with in on to using via at by from into vs versus about as or its their your our".split()
@@ -83,6 +88,7 @@ class QuestionCacheIndex:
         self._lock = threading.Lock()
         self._buckets = {}  # (skill_level, question_type) -> {entry_id: normalized_topic}
         self._last_id = 0
+        self._gaps = {}  # id skipped below _last_id -> monotonic time first seen missing
         self._loaded_at = None
         self._resync_seconds = resync_seconds
 
@@ -94,17 +100,29 @@ class QuestionCacheIndex:
             QuestionCacheEntry.id, QuestionCacheEntry.skill_level, QuestionCacheEntry.question_type,
             QuestionCacheEntry.normalized_topic,
         )
+        with self._lock:
+            self._gaps = {i: seen for i, seen in self._gaps.items() if now - seen < GAP_SECONDS}
+            last_id, gaps = self._last_id, list(self._gaps)
         if not full:
-            query = query.where(QuestionCacheEntry.id > self._last_id)
+            newer = QuestionCacheEntry.id > last_id
+            query = query.where(or_(newer, QuestionCacheEntry.id.in_(gaps)) if gaps else newer)
         rows = db.session.execute(query.order_by(QuestionCacheEntry.id)).all()
         with self._lock:
             if full:
-                self._buckets = {}
-                self._last_id = 0
+                self._buckets, self._gaps, self._last_id = {}, {}, 0
                 self._loaded_at = now
+            previous = self._last_id
             for entry_id, level, qtype, normalized in rows:
                 self._buckets.setdefault((level, qtype), {})[entry_id] = normalized
-                self._last_id = max(self._last_id, entry_id)
+                self._gaps.pop(entry_id, None)
+            new_ids = sorted(entry_id for entry_id, *_ in rows if entry_id > previous)
+            if new_ids and not full:
+                seen = set(new_ids)
+                for missing in range(previous + 1, new_ids[-1]):
+                    if missing not in seen and len(self._gaps) < _MAX_GAPS:
+                        self._gaps[missing] = now
+            if new_ids:
+                self._last_id = new_ids[-1]
 
     def candidates(self, skill_level, question_type, normalized_topic, *, threshold, limit=5):
         """Return [(entry_id, score 0-1)] best first, only scores >= threshold."""

@@ -290,3 +290,28 @@ def test_roles_recruiters_score_any_role_reads_only_admins_erase(client, make_ke
     assert client.get(f"/api/evaluations/{evaluation_id}", headers=viewer).status_code == 200
     assert client.delete(f"/api/evaluations/{evaluation_id}", headers=recruiter).status_code == 403
     assert client.delete("/api/candidates/CAND-12", headers=recruiter).status_code == 403
+
+
+def test_a_candidate_id_with_a_slash_can_be_erased(client, admin, interview):
+    manual(client, admin, interview["id"], "greenhouse/88121", {1: 1})
+
+    assert client.delete("/api/candidates/greenhouse/88121", headers=admin).get_json() == {"success": True, "deleted": 1}
+
+
+def test_an_erased_evaluation_id_is_never_reused(client, admin, interview):
+    first = manual(client, admin, interview["id"], "CAND-13", {1: 1}).get_json()["evaluation"]["id"]
+    client.delete(f"/api/evaluations/{first}", headers=admin)
+
+    second = manual(client, admin, interview["id"], "CAND-14", {1: 1}).get_json()["evaluation"]["id"]
+
+    assert second > first
+    assert client.get(f"/api/evaluations/{first}", headers=admin).status_code == 404
+
+
+def test_an_over_long_answer_is_named_by_its_path(app_factory, admin, interview):
+    client = app_factory(MAX_ANSWER_CHARS=10).test_client()
+
+    response = evaluate(client, admin, interview["id"], candidate_id="CAND-15", mode="ai", answers=[{"question_number": 1, "answer_text": "x" * 11}])
+
+    assert response.status_code == 400
+    assert "answers.0.answer_text" in response.get_json()["errors"]

@@ -380,3 +380,29 @@ def test_cache_administration_needs_the_admin_role(cache_client, make_key, role)
     assert cache_client.get("/api/admin/cache", headers=headers).status_code == 403
     assert cache_client.post("/api/admin/cache/purge", json={"all": True}, headers=headers).status_code == 403
     assert cache_client.delete("/api/admin/cache/1", headers=headers).status_code == 403
+
+
+def test_an_entry_committed_after_a_higher_id_is_still_found(cache_app):
+    """On MySQL a lower auto-increment id can commit after a higher one; the index asks again."""
+    question = {"skill_level": "senior", "question_type": "technical", "question_text": "Q", "expected_answer": "A", "criteria": []}
+    with cache_app.app_context():
+        qc = cache_app.extensions["question_cache"]
+        cache.store_questions([{**question, "topic": "Kafka event streaming"}], tokens_per_question=1, prompt_version="t")
+        db.session.commit()
+        first = db.session.scalar(db.select(QuestionCacheEntry.id))
+        qc.index.refresh()
+        # Simulate: id first+1 is allocated by a slow transaction, first+2 commits before it.
+        db.session.add(QuestionCacheEntry(id=first + 2, topic="Terraform modules", normalized_topic="module terraform",
+                                          skill_level="senior", question_type="technical", question_text="Q", criteria=[]))
+        db.session.commit()
+        qc.index.refresh()
+        db.session.add(QuestionCacheEntry(id=first + 1, topic="Redis caching", normalized_topic="caching redi",
+                                          skill_level="senior", question_type="technical", question_text="Q", criteria=[]))
+        db.session.commit()
+
+        hits = cache.find_cached_questions(
+            [{"number": 1, "topic": "Redis caching", "skill_level": "senior", "question_type": "technical"}],
+            index=qc.index, settings=qc.settings,
+        )
+
+    assert [entry.id for entry in hits.values()] == [first + 1]

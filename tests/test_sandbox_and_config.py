@@ -244,3 +244,17 @@ def test_unknown_app_env_is_refused(monkeypatch):
 
     with pytest.raises(RuntimeError, match="APP_ENV"):
         config.config_from_env()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"CACHE_SIMILARITY_THRESHOLD": 85},
+        {"CACHE_SIMILARITY_THRESHOLD": 0},
+        {"EVALUATION_ADVANCE_THRESHOLD": 40, "EVALUATION_REJECT_THRESHOLD": 60},
+        {"EVALUATION_ADVANCE_THRESHOLD": 140},
+    ],
+)
+def test_out_of_range_thresholds_are_refused_at_startup(overrides):
+    with pytest.raises(config.ConfigError):
+        config.resolve_provider({"ENV_NAME": "development", "AUTH_MODE": "api-key", **overrides})

@@ -106,6 +106,7 @@ def upgrade():
     sa.Column('created_at', UTCDateTime, nullable=False),
     sa.Column('last_used_at', UTCDateTime, nullable=True),
     sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True,
     **MYSQL_TABLE
     )
     with op.batch_alter_table('question_cache', schema=None) as batch_op:

@@ -39,6 +39,7 @@ def upgrade():
         sa.Column('created_at', UTCDateTime, nullable=False),
         sa.ForeignKeyConstraint(['interview_id'], ['interviews.id']),
         sa.PrimaryKeyConstraint('id'),
+        sqlite_autoincrement=True,
         **MYSQL_TABLE,
     )
     with op.batch_alter_table('evaluations', schema=None) as batch_op:
