@@ -13,9 +13,12 @@ from claude_client import build_claude_client
 from cli import register_cli
 from config import config_from_env, resolve_provider
 from models import db
+from observability import configure_logging, register_request_ids
 from routes import register_blueprints
 from routes.auth import SECURITY_SCHEMES
 from routes.errors import Api, error_response, register_error_handlers
+from routes.metrics import register_request_metrics
+from routes.rate_limits import limiter
 from services.budgets import BudgetPolicy
 from services.question_cache import QuestionCache
 
@@ -31,6 +34,7 @@ def create_app(config_class=None, **overrides):
     app.config.update(overrides)
     app.json.sort_keys = False  # keep the contract's field order
     provider = resolve_provider(app.config)
+    configure_logging(app.config)
     _configure_database(app)
 
     db.init_app(app)
@@ -39,11 +43,14 @@ def create_app(config_class=None, **overrides):
     app.extensions["question_cache"] = QuestionCache.from_config(app.config)
     app.extensions["budgets"] = BudgetPolicy.from_config(app.config)
 
+    limiter.init_app(app)
     api = Api(app)
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
     register_blueprints(api)
     register_error_handlers(app)
+    register_request_ids(app)
+    register_request_metrics(app)
     app.before_request(_require_json_body)
     register_cli(app)
     log.info("TechScreen started: provider=%s model=%s", provider, app.extensions["claude"].model)

@@ -33,6 +33,7 @@ from services.errors import (
 )
 
 SANDBOX_BASE_URL = "http://sandbox.techscreen.invalid"
+log = logging.getLogger("techscreen.claude")
 
 
 class _DropRequestBodies(logging.Filter):
@@ -111,6 +112,12 @@ class _RecordAttempts(anthropic.Middleware):
                 for kind in ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
             }
             priced_model = model or (request.json or {}).get("model")
+            latency_ms = round((time.perf_counter() - started) * 1000)
+            log.info(
+                "Claude %s attempt %d: %s", context.purpose, request.retries_taken, outcome,
+                extra={"operation": context.purpose, "outcome": outcome, "anthropic_request_id": request_id,
+                       "latency_ms": latency_ms, "status": status_code},
+            )
             context.recorder.add_call(
                 CallRecord(
                     purpose=context.purpose,
@@ -120,7 +127,7 @@ class _RecordAttempts(anthropic.Middleware):
                     anthropic_request_id=request_id,
                     model=model,
                     **tokens,
-                    latency_ms=round((time.perf_counter() - started) * 1000),
+                    latency_ms=latency_ms,
                     started_at=started_at,
                     cost_usd=self.prices.cost(priced_model, **tokens),
                 )

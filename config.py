@@ -90,6 +90,25 @@ class Config:
     # behind such a gateway: anyone who can reach the service can claim any identity.
     AUTH_MODE = os.environ.get("AUTH_MODE", "api-key")
 
+    # Idempotency-Key: responses are replayed for this long; an in-progress claim older than
+    # ABANDONED seconds (its worker died) may be taken over.
+    IDEMPOTENCY_TTL_HOURS = _env_int("IDEMPOTENCY_TTL_HOURS", 24)
+    IDEMPOTENCY_ABANDONED_SECONDS = _env_int("IDEMPOTENCY_ABANDONED_SECONDS", 900)
+
+    # Rate limits per caller (routes/rate_limits.py), Flask-Limiter syntax ("30/minute;500/hour").
+    RATE_LIMIT_CLAUDE = os.environ.get("RATE_LIMIT_CLAUDE", "30/minute")
+    RATE_LIMIT_WRITE = os.environ.get("RATE_LIMIT_WRITE", "120/minute")
+    RATE_LIMIT_READ = os.environ.get("RATE_LIMIT_READ", "1200/minute")
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    # Shared counts for several workers/hosts, e.g. redis://127.0.0.1:6379 (default: per-process memory).
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "techscreen"
+
+    # Logs: "text" (default) or "json" (one object per line, for log shippers); level name.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+
     # Question cache (services/question_cache.py): reuse questions for similar topics.
     ENABLE_QUESTION_CACHE = _env_bool("ENABLE_QUESTION_CACHE", True)
     # rapidfuzz ratio of normalised topics / 100 that a cached question needs to be reused (0-1).
@@ -137,6 +156,8 @@ class TestingConfig(Config):
     CLAUDE_MAX_RETRIES = 2
     # Most tests pin the one-call generation path; tests/test_question_cache.py turns the cache on.
     ENABLE_QUESTION_CACHE = False
+    # Generous limits, so only tests/test_rate_limits.py (which sets its own) meets them.
+    RATE_LIMIT_CLAUDE = RATE_LIMIT_WRITE = RATE_LIMIT_READ = "100000/minute"
 
 
 class ProductionConfig(Config):

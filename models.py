@@ -188,6 +188,7 @@ class GenerationLog(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     operation_type: Mapped[str] = mapped_column(String(40))
+    request_id: Mapped[str | None] = mapped_column(String(128), index=True)  # the HTTP request's X-Request-ID
     req_id: Mapped[str | None] = mapped_column(String(REQ_ID_LENGTH), index=True)
     user_id: Mapped[str | None] = mapped_column(String(USER_ID_LENGTH), index=True)
     status: Mapped[str] = mapped_column(String(20), default="in_progress")  # in_progress/success/failed
@@ -304,3 +305,22 @@ class EvaluationQuestion(db.Model):
     criteria: Mapped[list] = mapped_column(JSON)
 
     evaluation: Mapped[Evaluation] = relationship(back_populates="questions")
+
+
+class IdempotencyKey(db.Model):
+    """A client's Idempotency-Key and the response it got (replayed for 24 h; routes/idempotency.py)."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("owner", "key", name="uq_idempotency_owner_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner: Mapped[str] = mapped_column(String(USER_ID_LENGTH))  # the caller's user id (scopes the key)
+    key: Mapped[str] = mapped_column(String(255))
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of method, path and canonical JSON body
+    status: Mapped[str] = mapped_column(String(20))  # in_progress / completed
+    response_status: Mapped[int | None]
+    response_body: Mapped[str | None] = mapped_column(LongText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -48,6 +48,7 @@ _ERROR_DESCRIPTIONS = {
     409: "Conflicts with stored state (see `error`)",
     413: "Request body too large",
     415: "Content-Type is not application/json",
+    422: "The Idempotency-Key was already used with a different request",
     429: "A token budget would be exceeded (see `budget`: scope, period, limit, spent, reserve, reset_at)",
     502: "Claude failed or returned unusable output",
     503: "Claude overloaded or unavailable, or the database is down",
@@ -76,9 +77,10 @@ def register_blueprints(api):
     from routes.admin_cache import blp as admin_cache
     from routes.evaluations import blp as evaluations
     from routes.health import blp as health
+    from routes.metrics import blp as metrics
     from routes.interviews import blp as interviews
     from routes.job_descriptions import blp as job_descriptions
     from routes.workflow import blp as workflow
 
-    for blueprint in (health, job_descriptions, interviews, workflow, evaluations, admin_cache):
+    for blueprint in (health, job_descriptions, interviews, workflow, evaluations, admin_cache, metrics):
         api.register_blueprint(blueprint)

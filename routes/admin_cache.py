@@ -4,6 +4,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from prompts import QUESTION_TYPES, SKILL_LEVELS
 from routes import Blueprint, guard_ids
+from routes.rate_limits import read_limit, write_limit
 from routes.auth import SECURITY, require_roles
 from routes.schemas import _Request
 from services.question_cache import cache_stats, delete_entry, list_entries, purge
@@ -86,6 +87,7 @@ class DeletedResponseSchema(Schema):
 
 
 @blp.route("")
+@read_limit
 @require_roles("admin")
 @blp.arguments(CacheQuerySchema, location="query")
 @blp.response(200, CacheListResponseSchema)
@@ -102,6 +104,7 @@ def list_cache_entries(query):
 
 
 @blp.route("/<int:entry_id>", methods=["DELETE"])
+@write_limit
 @require_roles("admin")
 @blp.response(200, DeletedResponseSchema)
 @blp.error_responses(401, 403, 404)
@@ -113,6 +116,7 @@ def delete_cache_entry(entry_id):
 
 
 @blp.route("/purge", methods=["POST"])
+@write_limit
 @require_roles("admin")
 @blp.arguments(PurgeRequestSchema)
 @blp.response(200, DeletedResponseSchema)

@@ -53,6 +53,8 @@ class Api(flask_smorest.Api):
         message = data.get("message") or _HTTP_MESSAGES.get(error.code) or error.description or error.name
         if errors and error.code == 400:
             message = "Invalid input: " + "; ".join(f"{field}: {msgs[0]}" for field, msgs in errors.items())
+        if error.code == 429:  # Flask-Limiter: the description is the limit, e.g. "30 per 1 minute"
+            message = f"Rate limit exceeded: {error.description} for this caller; retry after Retry-After seconds"
         if error.code == 413:
             limit = current_app.config.get("MAX_CONTENT_LENGTH")
             message = f"Request body too large; the limit is {limit} bytes"

@@ -5,6 +5,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from routes import MAX_ID, Blueprint, guard_ids
 from routes.budgets import within_budget
+from routes.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
+from routes.idempotency import idempotent
+from routes.rate_limits import claude_limit, read_limit, write_limit
 from routes.auth import READ_ROLES, SECURITY, WRITE_ROLES, current_user_id, require_roles
 from routes.schemas import _Optional, _Request
 from services.evaluations import (
@@ -137,11 +140,13 @@ _AI_EXAMPLE = {
 
 
 @blp.route("/interview/<int:interview_id>/evaluations", methods=["POST"])
+@claude_limit
 @require_roles(*WRITE_ROLES)
+@idempotent
 @blp.arguments(EvaluationRequestSchema, examples={"manual": {"value": _MANUAL_EXAMPLE}, "ai": {"value": _AI_EXAMPLE}})
 @blp.response(201, EvaluationResponseSchema)
-@blp.error_responses(400, 401, 403, 404, 409, 413, 415, 429, 502, 503, 504)
-@blp.doc(security=SECURITY)
+@blp.error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 502, 503, 504)
+@blp.doc(security=SECURITY, parameters=[IDEMPOTENCY_PARAMETER])
 @within_budget("candidate_scoring", applies=lambda body: body.get("mode") == "ai")
 def create_candidate_evaluation(body, interview_id):
     """Score a candidate against the interview's criteria and store the scorecard (201).
@@ -162,6 +167,7 @@ def create_candidate_evaluation(body, interview_id):
 
 
 @blp.route("/evaluations/<int:evaluation_id>")
+@read_limit
 @require_roles(*READ_ROLES)
 @blp.response(200, EvaluationResponseSchema)
 @blp.error_responses(401, 404)
@@ -172,6 +178,7 @@ def get_candidate_evaluation(evaluation_id):
 
 
 @blp.route("/interview/<int:interview_id>/evaluations")
+@read_limit
 @require_roles(*READ_ROLES)
 @blp.response(200, EvaluationListResponseSchema)
 @blp.error_responses(401, 404)
@@ -182,6 +189,7 @@ def list_interview_evaluations(interview_id):
 
 
 @blp.route("/interview/req/<string:req_id>/evaluations")
+@read_limit
 @require_roles(*READ_ROLES)
 @blp.response(200, EvaluationListResponseSchema)
 @blp.error_responses(401, 404)
@@ -192,6 +200,7 @@ def list_requisition_evaluations(req_id):
 
 
 @blp.route("/evaluations/<int:evaluation_id>", methods=["DELETE"])
+@write_limit
 @require_roles("admin")
 @blp.response(200, ErasureResponseSchema)
 @blp.error_responses(401, 403, 404)
@@ -203,6 +212,7 @@ def delete_candidate_evaluation(evaluation_id):
 
 
 @blp.route("/candidates/<path:candidate_id>", methods=["DELETE"])
+@write_limit
 @require_roles("admin")
 @blp.response(200, ErasureResponseSchema)
 @blp.error_responses(401, 403)

@@ -4,6 +4,9 @@ from flask import current_app
 
 from routes import Blueprint, guard_ids
 from routes.budgets import within_budget
+from routes.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
+from routes.idempotency import idempotent
+from routes.rate_limits import claude_limit, read_limit, write_limit
 from routes.auth import READ_ROLES, SECURITY, WRITE_ROLES, current_user_id, require_roles
 from routes.schemas import (
     GenerateRequestSchema,
@@ -22,11 +25,13 @@ guard_ids(blp, interview_id="Interview")
 
 
 @blp.route("/generate", methods=["POST"])
+@claude_limit
 @require_roles(*WRITE_ROLES)
+@idempotent
 @blp.arguments(GenerateRequestSchema)
 @blp.response(200, GenerateResponseSchema)
-@blp.error_responses(400, 401, 403, 404, 409, 413, 415, 429, 502, 503, 504)
-@blp.doc(security=SECURITY)
+@blp.error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 502, 503, 504)
+@blp.doc(security=SECURITY, parameters=[IDEMPOTENCY_PARAMETER])
 @within_budget("interview_generation")
 def create_interview(body):
     """Generate the next version of a job description's 5-question interview kit.
@@ -54,6 +59,7 @@ def create_interview(body):
 
 
 @blp.route("/<int:interview_id>")
+@read_limit
 @require_roles(*READ_ROLES)
 @blp.response(200, InterviewResponseSchema)
 @blp.error_responses(401, 404)
@@ -64,6 +70,7 @@ def get_interview_by_id(interview_id):
 
 
 @blp.route("/<int:interview_id>", methods=["PATCH"])
+@write_limit
 @require_roles(*WRITE_ROLES)
 @blp.arguments(InterviewUpdateSchema)
 @blp.response(200, InterviewResponseSchema)
@@ -75,6 +82,7 @@ def update_interview_by_id(body, interview_id):
 
 
 @blp.route("/req/<string:req_id>")
+@read_limit
 @require_roles(*READ_ROLES)
 @blp.response(200, InterviewListResponseSchema)
 @blp.error_responses(401, 404)

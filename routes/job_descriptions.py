@@ -4,6 +4,9 @@ from flask import current_app
 
 from routes import Blueprint
 from routes.budgets import within_budget
+from routes.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
+from routes.idempotency import idempotent
+from routes.rate_limits import claude_limit, read_limit
 from routes.auth import READ_ROLES, SECURITY, WRITE_ROLES, current_user_id, require_roles
 from routes.schemas import EnhanceRequestSchema, EnhanceResponseSchema, JobDescriptionResponseSchema, job_description_fields
 from services.jd_enhancement import WORK_FIELDS, enhance_job_description, get_job_description
@@ -12,11 +15,13 @@ blp = Blueprint("job_descriptions", __name__, url_prefix="/api/interview/jd", de
 
 
 @blp.route("/enhance", methods=["POST"])
+@claude_limit
 @require_roles(*WRITE_ROLES)
+@idempotent
 @blp.arguments(EnhanceRequestSchema)
 @blp.response(200, EnhanceResponseSchema)
-@blp.error_responses(400, 401, 403, 409, 413, 415, 429, 502, 503, 504)
-@blp.doc(security=SECURITY)
+@blp.error_responses(400, 401, 403, 409, 413, 415, 422, 429, 502, 503, 504)
+@blp.doc(security=SECURITY, parameters=[IDEMPOTENCY_PARAMETER])
 @within_budget("jd_enhancement")
 def create_enhanced_job_description(body):
     """Enhance a requisition's job description with Claude and store both versions.
@@ -33,6 +38,7 @@ def create_enhanced_job_description(body):
 
 
 @blp.route("/<string:req_id>")
+@read_limit
 @require_roles(*READ_ROLES)
 @blp.response(200, JobDescriptionResponseSchema)
 @blp.error_responses(401, 404)

@@ -4,6 +4,9 @@ from flask import current_app
 
 from routes import Blueprint
 from routes.budgets import within_budget
+from routes.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
+from routes.idempotency import idempotent
+from routes.rate_limits import claude_limit
 from routes.auth import SECURITY, WRITE_ROLES, current_user_id, require_roles
 from routes.schemas import WorkflowRequestSchema, WorkflowResponseSchema
 from services.jd_enhancement import WORK_FIELDS
@@ -37,11 +40,13 @@ def _run(body):
 
 
 @blp.route("/full", methods=["POST"])
+@claude_limit
 @require_roles(*WRITE_ROLES)
+@idempotent
 @blp.arguments(WorkflowRequestSchema)
 @blp.response(200, WorkflowResponseSchema)
-@blp.error_responses(400, 401, 403, 409, 413, 415, 429, 502, 503, 504)
-@blp.doc(security=SECURITY)
+@blp.error_responses(400, 401, 403, 409, 413, 415, 422, 429, 502, 503, 504)
+@blp.doc(security=SECURITY, parameters=[IDEMPOTENCY_PARAMETER])
 @within_budget("jd_enhancement", "interview_generation")
 def create_full_workflow(body):
     """Enhance the job description, then generate its interview kit, in one call.
@@ -54,11 +59,13 @@ def create_full_workflow(body):
 
 
 @blp.route("/create", methods=["POST"])
+@claude_limit
 @require_roles(*WRITE_ROLES)
+@idempotent
 @blp.arguments(WorkflowRequestSchema)
 @blp.response(200, WorkflowResponseSchema)
-@blp.error_responses(400, 401, 403, 409, 413, 415, 429, 502, 503, 504)
-@blp.doc(security=SECURITY)
+@blp.error_responses(400, 401, 403, 409, 413, 415, 422, 429, 502, 503, 504)
+@blp.doc(security=SECURITY, parameters=[IDEMPOTENCY_PARAMETER])
 @within_budget("jd_enhancement", "interview_generation")
 def create_workflow(body):
     """Same workflow as /full (the original design's name; WORK inputs optional)."""

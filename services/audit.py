@@ -14,7 +14,9 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from models import GenerationCall, GenerationLog, db, utcnow
-from services.errors import ServiceError
+from observability import current_request_id
+from services import metrics
+from services.errors import ClaudeError, ServiceError
 
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 _MAX_ERROR_CHARS = 2000
@@ -40,6 +42,7 @@ class Operation:
         """Record one HTTP attempt (claude_client.CallRecord)."""
         with self._lock:
             self.calls.append(record)
+        metrics.record_claude_call(record)
 
     def totals(self):
         """Return {input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens,
@@ -70,6 +73,7 @@ def audited_operation(operation_type, *, claude, req_id=None, user_id=None, prom
     with Session(db.engine) as session:
         log = GenerationLog(
             operation_type=operation_type,
+            request_id=current_request_id.get(),
             req_id=req_id,
             user_id=user_id,
             status="in_progress",
@@ -87,6 +91,8 @@ def audited_operation(operation_type, *, claude, req_id=None, user_id=None, prom
         yield operation
     except ServiceError as exc:
         db.session.rollback()
+        if isinstance(exc, ClaudeError):
+            metrics.record_claude_error(exc.kind)
         _finish(operation, started, status="failed", error_kind=exc.kind, error_message=exc.message)
         raise
     except Exception as exc:

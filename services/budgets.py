@@ -16,6 +16,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from models import ApiKey, GenerationLog, db, utcnow
+from observability import current_request_id
 from services.errors import BudgetExceeded
 
 
@@ -90,6 +91,7 @@ def _refuse(scope, period, limit, spent, reserve, reset_at, now, operation_types
         session.add(
             GenerationLog(
                 operation_type=operation_types[0],
+                request_id=current_request_id.get(),
                 req_id=req_id,
                 user_id=user_id,
                 status="refused",

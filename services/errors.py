@@ -52,6 +52,13 @@ class BudgetExceeded(ServiceError):
     kind = "budget_exceeded"
 
 
+class IdempotencyKeyReused(ServiceError):
+    """An Idempotency-Key was sent again with a different request (422)."""
+
+    http_status = 422
+    kind = "idempotency_key_reused"
+
+
 class DatabaseUnavailable(ServiceError):
     """The database could not be reached (503)."""
 

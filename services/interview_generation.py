@@ -24,6 +24,7 @@ from prompts import (
     build_interview_messages,
     build_plan_messages,
 )
+from services import metrics
 from services import question_cache as cache
 from services.audit import audited_operation
 from services.errors import Conflict, InvalidInput, NotFound
@@ -131,6 +132,7 @@ def _plan_look_up_fill(claude, question_cache, operation, *, title, description,
     operation.cache_hits = len(hits)
     operation.cache_misses = len(missing)
     operation.tokens_avoided = sum(entry.tokens_cost for entry in hits.values())
+    metrics.record_cache_lookups(len(hits), len(missing))
     generated, fill_tokens = [], 0
     if missing:
         before = operation.tokens_used

@@ -26,6 +26,7 @@ EXPECTED_TABLES = {
     "generation_calls",
     "evaluations",
     "evaluation_questions",
+    "idempotency_keys",
 }
 
 

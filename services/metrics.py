@@ -1,0 +1,73 @@
+"""Prometheus metrics (prometheus-client): HTTP requests and latency, Claude calls, tokens, cost
+and errors, question cache look-ups.
+
+Under gunicorn with several workers, set PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py does) so
+/metrics aggregates every worker; without it each process reports its own counters.
+"""
+
+import os
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import multiprocess
+
+HTTP_REQUESTS = Counter(
+    "techscreen_http_requests_total", "HTTP requests answered, by route template, method and status",
+    ["endpoint", "method", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "techscreen_http_request_duration_seconds", "HTTP request latency in seconds, by route template and method",
+    ["endpoint", "method"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+)
+CLAUDE_CALLS = Counter(
+    "techscreen_claude_calls_total", "Messages API HTTP attempts (SDK retries and repair calls included)",
+    ["model", "purpose", "outcome"],
+)
+CLAUDE_TOKENS = Counter(
+    "techscreen_claude_tokens_total", "Tokens reported by the Messages API, by model and kind "
+    "(input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens)", ["model", "kind"],
+)
+CLAUDE_COST = Counter("techscreen_claude_cost_usd_total", "USD spent on Claude at recorded prices, by model", ["model"])
+CLAUDE_ERRORS = Counter("techscreen_claude_errors_total", "Operations that failed on Claude, by error kind", ["kind"])
+CACHE_LOOKUPS = Counter("techscreen_question_cache_lookups_total", "Question cache slot look-ups, by result (hit or miss)", ["result"])
+
+TOKEN_KINDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+
+
+def record_claude_call(record):
+    """Count one Messages API attempt (claude_client.CallRecord)."""
+    model = record.model or "unknown"
+    CLAUDE_CALLS.labels(model, record.purpose, record.outcome).inc()
+    for kind in TOKEN_KINDS:
+        value = getattr(record, kind)
+        if value:
+            CLAUDE_TOKENS.labels(model, kind).inc(value)
+    if record.cost_usd:
+        CLAUDE_COST.labels(model).inc(float(record.cost_usd))
+
+
+def record_claude_error(kind):
+    """Count an operation that failed on Claude (services/errors.py kind)."""
+    CLAUDE_ERRORS.labels(kind).inc()
+
+
+def record_cache_lookups(hits, misses):
+    """Count question cache slot look-ups."""
+    if hits:
+        CACHE_LOOKUPS.labels("hit").inc(hits)
+    if misses:
+        CACHE_LOOKUPS.labels("miss").inc(misses)
+
+
+def observe_request(endpoint, method, status, seconds):
+    """Count and time one HTTP request."""
+    HTTP_REQUESTS.labels(endpoint, method, str(status)).inc()
+    HTTP_LATENCY.labels(endpoint, method).observe(seconds)
+
+
+def exposition():
+    """Return (body bytes, content type) in the Prometheus text format, all workers aggregated."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

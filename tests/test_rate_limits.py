@@ -1,0 +1,72 @@
+"""Rate limits per API key and route class (Flask-Limiter): 429 with Retry-After and limit headers."""
+
+import os
+import uuid
+
+import pytest
+
+from tests.helpers import enhance_body
+from tests.stub_messages_api import enhanced_jd
+
+
+@pytest.fixture
+def limited(app_factory):
+    return app_factory(RATE_LIMIT_CLAUDE="2/minute", RATE_LIMIT_READ="3/minute", RATE_LIMIT_WRITE="50/minute")
+
+
+def test_claude_posts_are_limited_per_key_with_retry_after_and_limit_headers(limited, make_key, claude):
+    client = limited.test_client()
+    key = make_key("recruiter")
+    claude.reply_json(enhanced_jd()).reply_json(enhanced_jd())
+    statuses = [client.post("/api/interview/jd/enhance", json=enhance_body(f"REQ-R{i}"), headers=key).status_code for i in (1, 2)]
+
+    refused = client.post("/api/interview/jd/enhance", json=enhance_body("REQ-R3"), headers=key)
+
+    assert statuses == [200, 200]
+    assert refused.status_code == 429
+    body = refused.get_json()
+    assert body["success"] is False and "limit" in body["error"].lower()
+    assert int(refused.headers["Retry-After"]) > 0
+    assert refused.headers["X-RateLimit-Limit"] == "2"
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
+    assert claude.calls == 2  # the refused request never reached Claude
+
+
+def test_one_noisy_key_does_not_starve_another(limited, make_key, claude):
+    client = limited.test_client()
+    noisy, quiet = make_key("recruiter"), make_key("recruiter")
+    for i in range(3):
+        client.get("/api/interview/jd/NOPE", headers=noisy)
+    assert client.get("/api/interview/jd/NOPE", headers=noisy).status_code == 429
+
+    assert client.get("/api/interview/jd/NOPE", headers=quiet).status_code == 404
+
+
+def test_reads_and_claude_posts_count_in_separate_classes(limited, make_key, claude):
+    client = limited.test_client()
+    key = make_key("recruiter")
+    for _ in range(3):
+        client.get("/api/interview/1", headers=key)
+    assert client.get("/api/interview/1", headers=key).status_code == 429
+    claude.reply_json(enhanced_jd())
+
+    assert client.post("/api/interview/jd/enhance", json=enhance_body("REQ-R4"), headers=key).status_code == 200
+
+
+def test_health_and_metrics_are_not_limited(limited):
+    client = limited.test_client()
+
+    assert {client.get("/health").status_code for _ in range(10)} == {200}
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="TEST_REDIS_URL not set (.ci/run sets it)")
+def test_workers_sharing_redis_share_one_count(app_factory, make_key):
+    storage = os.environ["TEST_REDIS_URL"]
+    prefix = f"techscreen-test-{uuid.uuid4().hex[:8]}"
+    settings = {"RATE_LIMIT_READ": "3/minute", "RATELIMIT_STORAGE_URI": storage, "RATELIMIT_KEY_PREFIX": prefix}
+    worker_a, worker_b = app_factory(**settings).test_client(), app_factory(**settings).test_client()
+    key = make_key("viewer")
+
+    statuses = [c.get("/api/interview/1", headers=key).status_code for c in (worker_a, worker_b, worker_a, worker_b)]
+
+    assert statuses == [404, 404, 404, 429]
