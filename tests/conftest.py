@@ -18,6 +18,10 @@ from services.api_keys import create_api_key
 from tests.stub_messages_api import StubMessagesAPI
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "fuzz: schemathesis runs against /openapi.json (deselect with -m 'not fuzz')")
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     """The test database, migrated to head once: TEST_DATABASE_URL or a temporary SQLite file."""
@@ -68,8 +72,11 @@ def app_factory(database_url, claude):
     for built in apps:
         with built.app_context():
             db.session.remove()
-            if built is apps[0]:
-                _empty_tables()
+            db.engine.dispose()
+    if apps:  # through the real database URL (a test may have pointed its app elsewhere)
+        cleaner = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_url)
+        with cleaner.app_context():
+            _empty_tables()
             db.engine.dispose()
 
 
