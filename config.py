@@ -89,6 +89,9 @@ class Config:
     # "trusted-headers": accept X-User-ID / X-User-Role from an authenticating gateway. Only
     # behind such a gateway: anyone who can reach the service can claim any identity.
     AUTH_MODE = os.environ.get("AUTH_MODE", "api-key")
+    # A valid API key is remembered per process this long (no database query per request); a key
+    # revoked elsewhere stops working within this many seconds. 0 checks the database every time.
+    AUTH_CACHE_SECONDS = _env_int("AUTH_CACHE_SECONDS", 30)
 
     # Idempotency-Key: responses are replayed for this long; an in-progress claim older than
     # ABANDONED seconds (its worker died) may be taken over.

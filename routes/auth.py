@@ -63,7 +63,7 @@ def _authenticate():
         key = authorization[7:].strip()
     if not key or len(key) > 200:
         return None
-    return authenticate_api_key(key)
+    return authenticate_api_key(key, cache_seconds=current_app.config["AUTH_CACHE_SECONDS"])
 
 
 __all__ = ["READ_ROLES", "WRITE_ROLES", "SECURITY", "SECURITY_SCHEMES", "require_roles", "current_user_id"]

@@ -7,6 +7,7 @@ request). Roles: admin, recruiter (may write), viewer, auditor (read only).
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,6 +18,8 @@ ROLES = ("admin", "recruiter", "viewer", "auditor")
 WRITE_ROLES = ("admin", "recruiter")
 KEY_PREFIX = "tsk_"
 _LAST_USED_RESOLUTION = timedelta(minutes=5)
+# key digest -> (Principal, monotonic expiry); plain dict operations are atomic under the GIL.
+_principal_cache = {}
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ def revoke_api_key(api_key_id):
     if api_key.revoked_at is None:
         api_key.revoked_at = utcnow()
         db.session.commit()
+    _principal_cache.pop(api_key.key_hash, None)
     return api_key
 
 
@@ -78,16 +82,30 @@ def set_token_budgets(api_key_id, *, daily=..., monthly=...):
     return api_key
 
 
-def authenticate_api_key(plaintext):
-    """Return the Principal for a presented key, or None if it is unknown or revoked."""
-    api_key = db.session.scalar(db.select(ApiKey).where(ApiKey.key_hash == _digest(plaintext)))
+def authenticate_api_key(plaintext, *, cache_seconds=0):
+    """Return the Principal for a presented key, or None if it is unknown or revoked.
+
+    With cache_seconds > 0 a valid key is remembered in this process for that long (no database
+    query per request); revoking a key forgets it here at once, other processes within
+    cache_seconds (AUTH_CACHE_SECONDS).
+    """
+    digest = _digest(plaintext)
+    if cache_seconds > 0:
+        cached = _principal_cache.get(digest)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
+    api_key = db.session.scalar(db.select(ApiKey).where(ApiKey.key_hash == digest))
     if api_key is None or api_key.revoked_at is not None:
+        _principal_cache.pop(digest, None)
         return None
     now = utcnow()
     if api_key.last_used_at is None or now - api_key.last_used_at > _LAST_USED_RESOLUTION:
         api_key.last_used_at = now
         db.session.commit()
-    return Principal(user_id=f"apikey:{api_key.id}", role=api_key.role, api_key_id=api_key.id)
+    principal = Principal(user_id=f"apikey:{api_key.id}", role=api_key.role, api_key_id=api_key.id)
+    if cache_seconds > 0:
+        _principal_cache[digest] = (principal, time.monotonic() + cache_seconds)
+    return principal
 
 
 def _digest(plaintext):

@@ -1,5 +1,7 @@
 """Reading and updating stored interviews."""
 
+from sqlalchemy.orm import joinedload
+
 from models import Interview, JobDescription, db, utcnow
 from services.errors import Conflict, InvalidInput, NotFound
 
@@ -10,7 +12,7 @@ TRANSITIONS = {"draft": {"published", "archived"}, "published": {"archived"}, "a
 
 def get_interview(interview_id):
     """Return the Interview with its questions. Raises NotFound (404)."""
-    interview = db.session.get(Interview, interview_id)
+    interview = db.session.get(Interview, interview_id, options=[joinedload(Interview.questions)])
     if interview is None:
         raise NotFound(f"Interview {interview_id} not found")
     return interview

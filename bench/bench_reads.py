@@ -1,0 +1,205 @@
+"""Read-speed benchmark: GET /api/interview/<id> and GET /api/interview/req/<req_id> under the repo's
+gunicorn config on MariaDB, beside a bare Flask "hello" under the same config, measured with wrk
+in one run. Goal: each read at least 0.6 of the bare Flask requests/s.
+
+    python bench/bench_reads.py                    # fresh DB techscreen_bench_reads, 10 s per target
+    python bench/bench_reads.py --duration 20 --connections 32
+
+Data: --requisitions requisitions (default 200), each with a job description and --versions
+interview versions (default 3) of 5 questions x 8-10 criteria, made through the app's services
+with the sandbox provider. The read target is a requisition with all its versions. The app runs
+with APP_ENV=development, the sandbox provider (reads never call Claude), rate limits raised out
+of the way (their counting still runs) and logs to a file. Results: bench/results/reads-<stamp>.json.
+Loopback only; subprocesses and the database are always cleaned up.
+"""
+
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(BENCH_DIR)
+sys.path.insert(0, REPO_ROOT)
+RESULTS_DIR = os.path.join(BENCH_DIR, "results")
+GOAL_RATIO = 0.6
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--server-url", default="mysql+pymysql://root@127.0.0.1:3306/techscreen_bench_reads")
+    parser.add_argument("--requisitions", type=int, default=200)
+    parser.add_argument("--versions", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per target")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--keep", action="store_true", help="keep the database")
+    args = parser.parse_args()
+    if "bench" not in args.server_url.rsplit("/", 1)[-1]:
+        sys.exit("refusing: the database name must contain 'bench' (it is dropped)")
+
+    import pymysql
+    from sqlalchemy.engine import make_url
+
+    url = make_url(args.server_url)
+    admin = pymysql.connect(host=url.host, port=url.port or 3306, user=url.username or "root", password=url.password or "")
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS `{url.database}`")
+        cursor.execute(f"CREATE DATABASE `{url.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    database_url = url.set(query={"charset": "utf8mb4"}).render_as_string(hide_password=False)
+    env = {
+        **os.environ,
+        "APP_ENV": "development",
+        "LLM_PROVIDER": "sandbox",
+        "DATABASE_URL": database_url,
+        "RATE_LIMIT_READ": "100000000/minute",
+        "PYTHONPATH": REPO_ROOT,
+    }
+    processes = []
+    try:
+        key, read_id, req_id = _prepare(env, args)
+        app_port, hello_port = _free_port(), _free_port()
+        log_path = os.path.join(RESULTS_DIR, f"reads-{_stamp()}.log")
+        os.makedirs(RESULTS_DIR, exist_ok=True)
+        log = open(log_path, "w")
+        gunicorn = [sys.executable, "-m", "gunicorn", "-c", os.path.join(REPO_ROOT, "gunicorn.conf.py")]
+        processes.append(subprocess.Popen(gunicorn, env={**env, "BIND": f"127.0.0.1:{app_port}"}, cwd=REPO_ROOT, stdout=log, stderr=log))
+        processes.append(subprocess.Popen(
+            [*gunicorn, "bench.hello_app:app"], env={**env, "BIND": f"127.0.0.1:{hello_port}"}, cwd=REPO_ROOT, stdout=log, stderr=log
+        ))
+        _wait_ready(f"http://127.0.0.1:{app_port}/health/ready")
+        _wait_ready(f"http://127.0.0.1:{hello_port}/hello")
+        headers = ["-H", f"Authorization: Bearer {key}"]
+        targets = [
+            ("bare Flask GET /hello", f"http://127.0.0.1:{hello_port}/hello", []),
+            ("GET /api/interview/<id>", f"http://127.0.0.1:{app_port}/api/interview/{read_id}", headers),
+            ("GET /api/interview/req/<req_id>", f"http://127.0.0.1:{app_port}/api/interview/req/{req_id}", headers),
+            ("GET /health (no DB, no auth)", f"http://127.0.0.1:{app_port}/health", []),
+        ]
+        results = []
+        for name, target, extra in targets:
+            _wrk(target, extra, args, warmup=True)
+            results.append({"target": name, "url": target, **_wrk(target, extra, args)})
+        baseline = results[0]["requests_per_second"]
+        for result in results:
+            result["ratio_to_bare_flask"] = round(result["requests_per_second"] / baseline, 3)
+        _report(results, args, log_path)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if not args.keep:
+            with admin.cursor() as cursor:
+                cursor.execute(f"DROP DATABASE IF EXISTS `{url.database}`")
+        admin.close()
+
+
+def _prepare(env, args):
+    """Migrate, create a key and the interviews through the app's own code (in a subprocess)."""
+    script = f"""
+import json, os
+import flask_migrate
+from app import create_app
+from services.api_keys import create_api_key
+from services.jd_enhancement import enhance_job_description
+from services.interview_generation import generate_interview
+app = create_app()
+with app.app_context():
+    flask_migrate.upgrade()
+    _, key = create_api_key(name="bench-reads", role="viewer")
+    claude, cache = app.extensions["claude"], app.extensions["question_cache"]
+    lines = [json.loads(l) for l in open(os.path.join("..", "shared", "data", "job_descriptions.jsonl"))]
+    read_id = req = None
+    for n in range({args.requisitions}):
+        jd = lines[n % len(lines)]
+        req = f"BENCH-{{n:04d}}"
+        stored = enhance_job_description(claude=claude, req_id=req, basic_title=jd["title"][:255],
+            basic_description=jd["description"][:20000], basic_level=jd["level"])
+        for _ in range({args.versions}):
+            result = generate_interview(claude=claude, question_cache=cache, req_id=req,
+                job_description_id=stored.job_description.id, use_cache=False)
+        read_id = result.interview.id
+    print(json.dumps({{"key": key, "read_id": read_id, "req_id": req}}))
+"""
+    started = time.monotonic()
+    out = subprocess.run([sys.executable, "-c", script], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+    if out.returncode != 0:
+        sys.exit(f"preparing the data failed:\n{out.stderr[-3000:]}")
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"prepared {args.requisitions} requisitions x {args.versions} interview versions in {time.monotonic() - started:.0f} s")
+    return data["key"], data["read_id"], data["req_id"]
+
+
+def _wrk(url, extra, args, warmup=False):
+    duration = 2 if warmup else args.duration
+    command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s", "--latency", *extra, url]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60).stdout
+    if warmup:
+        return {}
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    latency = {p: _ms(re.search(rf"^\s+{p}%\s+(\S+)", out, re.M).group(1)) for p in ("50", "99")}
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "requests_per_second": rps,
+        "latency_p50_ms": latency["50"],
+        "latency_p99_ms": latency["99"],
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "wrk_output": out,
+    }
+
+
+def _ms(text):
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return round(float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit], 2)
+
+
+def _report(results, args, log_path):
+    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s, same gunicorn.conf.py for both apps")
+    print(f"{'target':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'non-2xx':>8}")
+    for r in results:
+        print(f"{r['target']:34} {r['requests_per_second']:9.0f} {r['latency_p50_ms']:8.2f} {r['latency_p99_ms']:8.2f} "
+              f"{r['ratio_to_bare_flask']:6.2f} {r['non_2xx']:8d}")
+    verdict = all(r["ratio_to_bare_flask"] >= GOAL_RATIO for r in results[1:3])
+    print(f"\ngoal (both interview reads >= {GOAL_RATIO} x bare Flask req/s): {'MET' if verdict else 'NOT MET'}")
+    path = os.path.join(RESULTS_DIR, f"reads-{_stamp()}.json")
+    with open(path, "w") as handle:
+        json.dump({"when": datetime.now(UTC).isoformat(), "args": vars(args), "results": results, "goal_met": verdict,
+                   "server_log": log_path}, handle, indent=2)
+    print(f"results: {os.path.relpath(path, REPO_ROOT)}")
+
+
+def _wait_ready(url, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with _OPENER.open(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    sys.exit(f"{url} did not answer 200 within {timeout} s")
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _stamp():
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+if __name__ == "__main__":
+    main()
