@@ -3,6 +3,7 @@
 import click
 from flask.cli import AppGroup
 
+from cli_usage import usage as usage_cli
 from services.api_keys import ROLES, create_api_key, list_api_keys, revoke_api_key, set_token_budgets
 from services.errors import ServiceError
 
@@ -10,6 +11,7 @@ from services.errors import ServiceError
 def register_cli(app):
     """Attach the project's command groups to the Flask CLI."""
     app.cli.add_command(api_keys)
+    app.cli.add_command(usage_cli)
 
 
 @click.group("api-keys", cls=AppGroup)

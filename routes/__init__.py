@@ -75,6 +75,7 @@ def guard_ids(blueprint, **labels):
 def register_blueprints(api):
     """Register every blueprint of the service on the flask-smorest Api."""
     from routes.admin_cache import blp as admin_cache
+    from routes.admin_usage import blp as admin_usage
     from routes.evaluations import blp as evaluations
     from routes.health import blp as health
     from routes.metrics import blp as metrics
@@ -82,5 +83,5 @@ def register_blueprints(api):
     from routes.job_descriptions import blp as job_descriptions
     from routes.workflow import blp as workflow
 
-    for blueprint in (health, job_descriptions, interviews, workflow, evaluations, admin_cache, metrics):
+    for blueprint in (health, job_descriptions, interviews, workflow, evaluations, admin_cache, metrics, admin_usage):
         api.register_blueprint(blueprint)
