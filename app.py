@@ -58,7 +58,12 @@ def create_app(config_class=None, **overrides):
 
 
 def _require_json_body():
-    """Answer 415 to a body-carrying /api request that is not application/json."""
+    """Answer 415 to a body-carrying /api request that is not application/json.
+
+    Only for requests that matched a route: an unknown path or method answers 404/405 (the
+    routing error), not a misleading 415."""
+    if request.routing_exception is not None:
+        return None
     if request.method in _BODY_METHODS and request.path.startswith("/api/") and not request.is_json:
         return error_response(415, "Content-Type must be application/json")
     return None

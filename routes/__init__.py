@@ -34,7 +34,9 @@ class Blueprint(flask_smorest.Blueprint):
             from routes.schemas import ApiErrorSchema
 
             for code in status_codes:
-                view = self.alt_response(code, schema=ApiErrorSchema, description=_ERROR_DESCRIPTIONS[code])(view)
+                view = self.alt_response(
+                    code, schema=ApiErrorSchema, description=_ERROR_DESCRIPTIONS[code], headers=_ERROR_HEADERS.get(code)
+                )(view)
             return view
 
         return decorator
@@ -49,10 +51,22 @@ _ERROR_DESCRIPTIONS = {
     413: "Request body too large",
     415: "Content-Type is not application/json",
     422: "The Idempotency-Key was already used with a different request",
-    429: "A token budget would be exceeded (see `budget`: scope, period, limit, spent, reserve, reset_at)",
+    429: "Too many requests: the caller's rate limit for this route class is used up (X-RateLimit-* headers), or, "
+    "on operations that call Claude, a token budget would be exceeded (see `budget`: scope, period, limit, spent, "
+    "reserve, reset_at). Retry-After says when to try again",
     502: "Claude failed or returned unusable output",
     503: "Claude overloaded or unavailable, or the database is down",
     504: "Claude timed out",
+}
+
+_ERROR_HEADERS = {
+    429: {
+        "Retry-After": {
+            "description": "Seconds until the request may be retried",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
 }
 
 

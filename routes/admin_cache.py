@@ -91,7 +91,7 @@ class DeletedResponseSchema(Schema):
 @require_roles("admin")
 @blp.arguments(CacheQuerySchema, location="query")
 @blp.response(200, CacheListResponseSchema)
-@blp.error_responses(400, 401, 403)
+@blp.error_responses(400, 401, 403, 429)
 @blp.doc(security=SECURITY)
 def list_cache_entries(query):
     """Cache statistics (entries, hits, misses, hit rate, tokens avoided) and one page of entries.
@@ -107,7 +107,7 @@ def list_cache_entries(query):
 @write_limit
 @require_roles("admin")
 @blp.response(200, DeletedResponseSchema)
-@blp.error_responses(401, 403, 404)
+@blp.error_responses(401, 403, 404, 429)
 @blp.doc(security=SECURITY)
 def delete_cache_entry(entry_id):
     """Delete one cache entry. Interview questions that came from it keep their text."""
@@ -120,7 +120,7 @@ def delete_cache_entry(entry_id):
 @require_roles("admin")
 @blp.arguments(PurgeRequestSchema)
 @blp.response(200, DeletedResponseSchema)
-@blp.error_responses(400, 401, 403, 413, 415)
+@blp.error_responses(400, 401, 403, 413, 415, 429)
 @blp.doc(security=SECURITY)
 def purge_cache(body):
     """Delete every entry matching the filters, or all entries with {"all": true}."""

@@ -45,7 +45,14 @@ def error_response(status, message, *, req_id=None, errors=None, extra=None, hea
 
 
 class Api(flask_smorest.Api):
-    """flask-smorest Api that answers HTTP errors (webargs validation included) in our envelope."""
+    """flask-smorest Api that answers HTTP errors (webargs validation included) in our envelope.
+
+    No ``default`` response is documented: flask-smorest's would describe its own error schema
+    (code/status/message), which this API never sends, and would make every status code
+    "documented". Each operation lists its error statuses instead (Blueprint.error_responses).
+    """
+
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error):
         data = getattr(error, "data", None) or {}

@@ -170,7 +170,7 @@ def create_candidate_evaluation(body, interview_id):
 @read_limit
 @require_roles(*READ_ROLES)
 @blp.response(200, EvaluationResponseSchema)
-@blp.error_responses(401, 404)
+@blp.error_responses(401, 404, 429)
 @blp.doc(security=SECURITY)
 def get_candidate_evaluation(evaluation_id):
     """Return one evaluation (scorecard). Any role."""
@@ -181,7 +181,7 @@ def get_candidate_evaluation(evaluation_id):
 @read_limit
 @require_roles(*READ_ROLES)
 @blp.response(200, EvaluationListResponseSchema)
-@blp.error_responses(401, 404)
+@blp.error_responses(401, 404, 429)
 @blp.doc(security=SECURITY)
 def list_interview_evaluations(interview_id):
     """Return an interview's evaluations, newest first. Any role."""
@@ -192,7 +192,7 @@ def list_interview_evaluations(interview_id):
 @read_limit
 @require_roles(*READ_ROLES)
 @blp.response(200, EvaluationListResponseSchema)
-@blp.error_responses(401, 404)
+@blp.error_responses(401, 404, 429)
 @blp.doc(security=SECURITY)
 def list_requisition_evaluations(req_id):
     """Return all candidates' evaluations of a requisition, best overall score first. Any role."""
@@ -203,7 +203,7 @@ def list_requisition_evaluations(req_id):
 @write_limit
 @require_roles("admin")
 @blp.response(200, ErasureResponseSchema)
-@blp.error_responses(401, 403, 404)
+@blp.error_responses(401, 403, 404, 429)
 @blp.doc(security=SECURITY)
 def delete_candidate_evaluation(evaluation_id):
     """Erase one evaluation with the candidate's answers and results. The audit keeps token counts only. Role: admin."""
@@ -215,7 +215,7 @@ def delete_candidate_evaluation(evaluation_id):
 @write_limit
 @require_roles("admin")
 @blp.response(200, ErasureResponseSchema)
-@blp.error_responses(401, 403)
+@blp.error_responses(401, 403, 429)
 @blp.doc(security=SECURITY)
 def erase_candidate_data(candidate_id):
     """Erase every evaluation of a candidate (answers and results); idempotent, `deleted` may be 0. Role: admin."""

@@ -62,7 +62,7 @@ def create_interview(body):
 @read_limit
 @require_roles(*READ_ROLES)
 @blp.response(200, InterviewResponseSchema)
-@blp.error_responses(401, 404)
+@blp.error_responses(401, 404, 429)
 @blp.doc(security=SECURITY)
 def get_interview_by_id(interview_id):
     """Return one interview with its questions and criteria. Any role."""
@@ -74,7 +74,7 @@ def get_interview_by_id(interview_id):
 @require_roles(*WRITE_ROLES)
 @blp.arguments(InterviewUpdateSchema)
 @blp.response(200, InterviewResponseSchema)
-@blp.error_responses(400, 401, 403, 404, 409, 413, 415)
+@blp.error_responses(400, 401, 403, 404, 409, 413, 415, 429)
 @blp.doc(security=SECURITY)
 def update_interview_by_id(body, interview_id):
     """Rename an interview or move its status draft -> published -> archived. Roles: admin, recruiter."""
@@ -85,7 +85,7 @@ def update_interview_by_id(body, interview_id):
 @read_limit
 @require_roles(*READ_ROLES)
 @blp.response(200, InterviewListResponseSchema)
-@blp.error_responses(401, 404)
+@blp.error_responses(401, 404, 429)
 @blp.doc(security=SECURITY)
 def list_interviews_by_requisition(req_id):
     """Return every interview of a requisition, newest version first. Any role."""

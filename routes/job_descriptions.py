@@ -41,7 +41,7 @@ def create_enhanced_job_description(body):
 @read_limit
 @require_roles(*READ_ROLES)
 @blp.response(200, JobDescriptionResponseSchema)
-@blp.error_responses(401, 404)
+@blp.error_responses(401, 404, 429)
 @blp.doc(security=SECURITY)
 def get_job_description_by_requisition(req_id):
     """Return a requisition's basic and enhanced job description. Any role."""

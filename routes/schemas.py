@@ -53,10 +53,12 @@ class _Optional(NonBlankString):
     def __init__(self, **kwargs):
         super().__init__(load_default=None, allow_none=True, **kwargs)
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        # Blank becomes None before deserializing, so validators (e.g. Length) never see it:
+        # returning None from _deserialize ran them on None (a TypeError, a 500).
         if isinstance(value, str) and not value.strip():
-            return None
-        return super()._deserialize(value, attr, data, **kwargs)
+            value = None
+        return super().deserialize(value, attr, data, **kwargs)
 
 
 def _work_input(label):
@@ -261,6 +263,12 @@ class ApiErrorSchema(Schema):
     budget = fields.Dict(
         metadata={"description": "On 429: the budget refused (scope global|api_key, period daily|monthly, limit, spent, reserve in tokens; reset_at UTC).",
                   "example": {"scope": "api_key", "period": "daily", "limit": 100000, "spent": 98500, "reserve": 4000, "reset_at": "2026-11-22T00:00:00+00:00"}}
+    )
+    status = fields.String(metadata={"description": "On 409 for an interview status change: the interview's current status.", "example": "archived"})
+    problems = fields.List(
+        fields.String(),
+        metadata={"description": "On 502 when Claude's output stayed unusable: what was wrong with it (at most 20).",
+                  "example": ["question 3 has 4 criteria; it needs 8 to 10"]},
     )
 
 

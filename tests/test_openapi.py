@@ -162,3 +162,17 @@ def test_docs_is_swagger_ui_html(client):
     page = response.get_data(as_text=True)
     assert "swagger-ui" in page.lower()
     assert "/openapi.json" in page
+
+
+def test_no_catch_all_default_response_and_429_names_retry_after(spec):
+    # A "default" response would document every status code (schemathesis could not tell an
+    # undocumented one), and flask-smorest's describes an error body this API never sends.
+    limited = 0
+    for path, method, operation in operations(spec, "/"):
+        responses = operation["responses"]
+        assert "default" not in responses, f"{method.upper()} {path}"
+        if "429" in responses:
+            limited += 1
+            header = responses["429"]["headers"]["Retry-After"]
+            assert header["required"] is True and header["schema"]["type"] == "integer", f"{method.upper()} {path}"
+    assert limited >= 17  # every rate-limited operation (reads and writes, not only Claude calls)

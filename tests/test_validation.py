@@ -380,6 +380,15 @@ def test_wrong_method_is_405_json_with_allow(client, admin):
         assert allowed in response.headers.get("Allow", ""), (method, path, response.headers)
 
 
+def test_non_json_body_to_an_unknown_path_or_method_is_404_or_405_not_415(client, admin):
+    # The Content-Type check answers only for routes that exist: otherwise the routing error.
+    assert_error(client.post("/api/nope", data="x", content_type="text/plain", headers=admin), 404)
+    for method, path in [("post", "/api/interview/1"), ("put", ENHANCE), ("post", "/api/interview/req/REQ-1")]:
+        response = getattr(client, method)(path, data="x", content_type="text/plain", headers=admin)
+        assert_error(response, 405)
+        assert response.headers.get("Allow"), (method, path)
+
+
 # --- req_id echo ---------------------------------------------------------------------------
 
 def test_req_id_is_echoed_in_validation_errors(client, admin):
@@ -512,6 +521,23 @@ def test_odd_bodies_never_cause_a_server_error(sandbox_app, admin, claude, name)
     # Everything still works afterwards (no poisoned session or connection).
     assert client.get(f"/api/interview/{interview_id}", headers=admin).status_code == 200
     assert claude.calls == 0  # the sandbox, not the stub, answered
+
+
+def test_blank_optional_texts_with_a_length_limit_mean_not_given(sandbox_app, admin):
+    # Found by schemathesis: a blank basic_department / basic_level / interview_name became None
+    # and then met its Length validator (a TypeError, a 500).
+    client = sandbox_app.test_client()
+    body = {**workflow_body("REQ-BLANKS", basic_department="", basic_level="  ", work_role=""), "interview_name": ""}
+
+    created = client.post(FULL, json=body, headers=admin)
+
+    assert created.status_code == 200, created.get_json()
+    jd = client.get("/api/interview/jd/REQ-BLANKS", headers=admin).get_json()["job_description"]
+    assert (jd["basic_jd"]["department"], jd["basic_jd"]["level"], jd["work_inputs"]["work_role"]) == (None, None, None)
+    generated = client.post(
+        GENERATE, json={"req_id": "REQ-BLANKS", "job_description_id": jd["job_description_id"], "interview_name": " "}, headers=admin
+    )
+    assert generated.status_code == 200, generated.get_json()
 
 
 def test_odd_body_with_valid_fields_is_stored_verbatim(sandbox_app, admin):
