@@ -4,7 +4,7 @@ import logging
 import os
 import sqlite3
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_migrate import Migrate
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -43,6 +43,7 @@ def create_app(config_class=None, **overrides):
     app.extensions["question_cache"] = QuestionCache.from_config(app.config)
     app.extensions["budgets"] = BudgetPolicy.from_config(app.config)
 
+    app.after_request(_tidy_retry_after)  # registered first, so it runs after Flask-Limiter's hook
     limiter.init_app(app)
     api = Api(app)
     for name, scheme in SECURITY_SCHEMES.items():
@@ -55,6 +56,16 @@ def create_app(config_class=None, **overrides):
     register_cli(app)
     log.info("TechScreen started: provider=%s model=%s", provider, app.extensions["claude"].model)
     return app
+
+
+def _tidy_retry_after(response):
+    """Retry-After belongs on refusals only: our own value wins where we set one (503, 409, budget
+    429); Flask-Limiter's stays on its 429; every other answer loses it."""
+    if "own_retry_after" in g:
+        response.headers["Retry-After"] = g.own_retry_after
+    elif response.status_code not in (429, 503):
+        response.headers.pop("Retry-After", None)
+    return response
 
 
 def _require_json_body():

@@ -49,6 +49,8 @@ class Config:
         # Check connections before use and recycle them before MySQL's wait_timeout closes them.
         "pool_pre_ping": True,
         "pool_recycle": _env_int("DB_POOL_RECYCLE_SECONDS", 280),
+        # Never put statement parameters (JD text, candidate answers) into exception messages or logs.
+        "hide_parameters": True,
     }
     DB_POOL_SIZE = _env_int("DB_POOL_SIZE", 10)
     DB_MAX_OVERFLOW = _env_int("DB_MAX_OVERFLOW", 10)
@@ -106,6 +108,9 @@ class Config:
     # Shared counts for several workers/hosts, e.g. redis://127.0.0.1:6379 (default: per-process memory).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # If the shared storage (Redis) is down, count in memory instead of failing requests.
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_KEY_PREFIX = "techscreen"
 
     # Logs: "text" (default) or "json" (one object per line, for log shippers); level name.

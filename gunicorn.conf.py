@@ -11,7 +11,8 @@ import tempfile
 
 # Prometheus: workers write their counters to files here so /metrics aggregates every worker.
 # Set before any worker imports prometheus_client (the app is loaded after the fork).
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+_OWN_METRICS_DIR = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _OWN_METRICS_DIR:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="techscreen-metrics-")
 
 bind = os.environ.get("BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}")
@@ -21,8 +22,19 @@ threads = int(os.environ.get("GUNICORN_THREADS", "32"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "600"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "60"))
 keepalive = 5
-accesslog = "-"
+# With LOG_FORMAT=json the app logs one JSON line per request (with its request id), so gunicorn's
+# plain-text access log is off and its own messages go through the same JSON formatter.
+_JSON_LOGS = os.environ.get("LOG_FORMAT") == "json"
+accesslog = None if _JSON_LOGS else "-"
 errorlog = "-"
+if _JSON_LOGS:
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "observability.JsonFormatter"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+        "loggers": {"gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False}},
+    }
 # The access log names method, path, status, size and latency; never headers (API keys) or bodies.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 wsgi_app = "app:create_app()"
@@ -32,10 +44,19 @@ control_socket_disable = True
 
 
 def on_starting(server):
-    """Start every run with empty metric files (a reused PROMETHEUS_MULTIPROC_DIR may hold old ones)."""
+    """Start every run with no old metric files: only prometheus-client's *.db files are removed,
+    never anything else in a PROMETHEUS_MULTIPROC_DIR set by the operator."""
     directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-    shutil.rmtree(directory, ignore_errors=True)
     os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".db"):
+            os.remove(os.path.join(directory, name))
+
+
+def on_exit(server):
+    """Remove the metrics directory gunicorn made for itself (not one the operator named)."""
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 
 def child_exit(server, worker):

@@ -15,6 +15,7 @@ from marshmallow import (
 
 from models import REQ_ID_LENGTH, USER_ID_LENGTH
 from routes import Blueprint, guard_ids
+from routes.rate_limits import read_limit
 from routes.auth import SECURITY, require_roles
 from services.usage import (
     DEFAULT_PAGE_SIZE,
@@ -292,6 +293,7 @@ def _wants_csv(requested_format):
 
 
 @blp.route("/usage")
+@read_limit
 @require_roles(*AUDIT_ROLES)
 @blp.arguments(UsageQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, UsageReportResponseSchema, example=_REPORT_EXAMPLE, description=_REPORT_DESCRIPTION)
@@ -322,6 +324,7 @@ def get_usage_report(query):
 
 
 @blp.route("/generation-logs")
+@read_limit
 @require_roles(*AUDIT_ROLES)
 @blp.arguments(GenerationLogQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, GenerationLogListResponseSchema, example={"success": True, "generation_logs": [_LOG_EXAMPLE],
@@ -339,6 +342,7 @@ def list_generation_log_rows(query):
 
 
 @blp.route("/generation-logs/<int:log_id>")
+@read_limit
 @require_roles(*AUDIT_ROLES)
 @blp.response(200, GenerationLogResponseSchema, example={"success": True, "generation_log": {**_LOG_EXAMPLE, "calls": _CALL_EXAMPLES}})
 @blp.error_responses(401, 403, 404)

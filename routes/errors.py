@@ -9,7 +9,7 @@ and answers a generic 500 without details.
 import logging
 
 import flask_smorest
-from flask import current_app, jsonify, request
+from flask import current_app, g, jsonify, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -37,6 +37,8 @@ def error_response(status, message, *, req_id=None, errors=None, extra=None, hea
     if errors:
         body["errors"] = errors
     body.update(extra or {})
+    if headers and "Retry-After" in headers:
+        g.own_retry_after = headers["Retry-After"]  # restored after Flask-Limiter's headers (app.py)
     response = jsonify(body)
     response.status_code = status
     for name, value in (headers or {}).items():
@@ -95,7 +97,7 @@ def register_error_handlers(app):
     def _unexpected(exc):
         _rollback_quietly()
         if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-            return error_response(503, "The database connection was lost; try again shortly")
+            return error_response(503, "The database connection was lost; try again shortly", headers={"Retry-After": "5"})
         log.exception("Unhandled exception on %s %s", request.method, request.path)
         return error_response(500, "Internal server error")
 

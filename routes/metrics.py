@@ -11,7 +11,7 @@ blp = Blueprint("metrics", __name__, description="Prometheus metrics")
 
 
 @blp.route("/metrics")
-@blp.response(200, content_type="text/plain", description="Prometheus text exposition format 0.0.4")
+@blp.response(200, content_type="text/plain", description="Prometheus text exposition format")
 def get_metrics():
     """Prometheus metrics: HTTP requests and latency by endpoint and status, Claude calls, tokens by
     model and kind, cost, Claude errors by kind, question cache hits and misses. No credentials:

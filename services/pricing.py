@@ -52,10 +52,19 @@ class PriceTable:
         """Build from DEFAULT_PRICES plus CLAUDE_PRICES_JSON (a JSON object, or a dict in config)."""
         prices = {model: Price(*(Decimal(v) for v in values)) for model, values in DEFAULT_PRICES.items()}
         overrides = config.get("CLAUDE_PRICES_JSON") or {}
-        if isinstance(overrides, str):
-            overrides = json.loads(overrides)
-        for model, kinds in overrides.items():
-            prices[model] = Price(*(Decimal(str(kinds[k])) for k in ("input", "output", "cache_write", "cache_read")))
+        try:
+            if isinstance(overrides, str):
+                overrides = json.loads(overrides)
+            for model, kinds in overrides.items():
+                prices[model] = Price(*(Decimal(str(kinds[k])) for k in ("input", "output", "cache_write", "cache_read")))
+        except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError) as exc:
+            from config import ConfigError
+
+            raise ConfigError(
+                "CLAUDE_PRICES_JSON must be a JSON object like "
+                '{"claude-sonnet-4-5": {"input": 3, "output": 15, "cache_write": 3.75, "cache_read": 0.3}} '
+                f"(USD per million tokens): {exc!r}"
+            ) from None
         return cls(prices)
 
     def price_of(self, model):

@@ -70,3 +70,22 @@ def test_workers_sharing_redis_share_one_count(app_factory, make_key):
     statuses = [c.get("/api/interview/1", headers=key).status_code for c in (worker_a, worker_b, worker_a, worker_b)]
 
     assert statuses == [404, 404, 404, 429]
+
+
+def test_retry_after_is_sent_on_refusals_only(limited, make_key):
+    client = limited.test_client()
+    response = client.get("/api/interview/jd/NOPE", headers=make_key("viewer"))
+
+    assert response.status_code == 404
+    assert "Retry-After" not in response.headers
+    assert "X-RateLimit-Limit" in response.headers
+
+
+def test_an_unreachable_shared_storage_falls_back_to_counting_in_memory(app_factory, make_key):
+    client = app_factory(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0", RATE_LIMIT_READ="2/minute").test_client()
+    key = make_key("viewer")
+
+    statuses = [client.get("/api/interview/1", headers=key).status_code for _ in range(3)]
+
+    assert 500 not in statuses
+    assert statuses[:2] == [404, 404]

@@ -258,3 +258,11 @@ def test_unknown_app_env_is_refused(monkeypatch):
 def test_out_of_range_thresholds_are_refused_at_startup(overrides):
     with pytest.raises(config.ConfigError):
         config.resolve_provider({"ENV_NAME": "development", "AUTH_MODE": "api-key", **overrides})
+
+
+@pytest.mark.parametrize("prices", ['{"claude-x": {"input": 1}}', "not json", '{"claude-x": {"input": "cheap", "output": 1, "cache_write": 1, "cache_read": 1}}'])
+def test_a_malformed_price_table_is_a_clear_configuration_error(prices):
+    from services.pricing import PriceTable
+
+    with pytest.raises(ConfigError, match="CLAUDE_PRICES_JSON"):
+        PriceTable.from_config({"CLAUDE_PRICES_JSON": prices})
