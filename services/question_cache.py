@@ -89,13 +89,33 @@ class QuestionCacheIndex:
         self._buckets = {}  # (skill_level, question_type) -> {entry_id: normalized_topic}
         self._last_id = 0
         self._gaps = {}  # id skipped below _last_id -> monotonic time first seen missing
+        self._reload_lock = threading.Lock()
+        self.full_reloads = 0  # how many full reloads this process did
         self._loaded_at = None
         self._resync_seconds = resync_seconds
 
     def refresh(self):
-        """Bring the index up to date: new rows since the last id, or a full reload when due."""
+        """Bring the index up to date: new rows since the last id, or a full reload when due.
+
+        One thread at a time does a full reload; meanwhile the others go on with the index as it is
+        (only the very first load is waited for, as there is nothing to use before it).
+        """
+        if self._full_reload_due():
+            if self._reload_lock.acquire(blocking=self._loaded_at is None):
+                try:
+                    if self._full_reload_due():
+                        self._refresh(full=True)
+                        self.full_reloads += 1
+                        return
+                finally:
+                    self._reload_lock.release()
+        self._refresh(full=False)
+
+    def _full_reload_due(self):
+        return self._loaded_at is None or time.monotonic() - self._loaded_at > self._resync_seconds
+
+    def _refresh(self, *, full):
         now = time.monotonic()
-        full = self._loaded_at is None or now - self._loaded_at > self._resync_seconds
         query = db.select(
             QuestionCacheEntry.id, QuestionCacheEntry.skill_level, QuestionCacheEntry.question_type,
             QuestionCacheEntry.normalized_topic,

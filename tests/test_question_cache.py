@@ -406,3 +406,34 @@ def test_an_entry_committed_after_a_higher_id_is_still_found(cache_app):
         )
 
     assert [entry.id for entry in hits.values()] == [first + 1]
+
+
+def test_simultaneous_lookups_share_one_full_index_reload(cache_app):
+    with cache_app.app_context():
+        cache.store_questions(
+            [{"topic": t, "skill_level": "senior", "question_type": "technical", "question_text": "Q", "criteria": []} for t in TOPICS_A],
+            tokens_per_question=1, prompt_version="t",
+        )
+        db.session.commit()
+    index = cache.QuestionCacheIndex(resync_seconds=300)
+    barrier, errors = threading.Barrier(8), []
+
+    def look_up():
+        with cache_app.app_context():
+            try:
+                barrier.wait()
+                index.refresh()
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=look_up) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert index.full_reloads == 1
+    assert len(index) == 5
