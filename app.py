@@ -3,6 +3,7 @@
 import logging
 import os
 import sqlite3
+import time
 
 from flask import Flask, g, request
 from flask_migrate import Migrate
@@ -109,3 +110,39 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+
+def warm_up(app):
+    """Do once, before a worker takes traffic, the work a first request would otherwise pay for.
+
+    Configures the ORM mappers, compiles the interview read queries (opening a pooled
+    connection), serialises an interview through the contract schema and sends one request
+    through the whole stack. A failure (e.g. the database not up yet) is logged, never fatal.
+    Called by gunicorn's post_worker_init hook (gunicorn.conf.py); bench/README.md shows why.
+    """
+    from sqlalchemy.orm import configure_mappers, joinedload
+
+    from models import Interview, InterviewQuestion
+    from routes.schemas import InterviewListResponseSchema, InterviewResponseSchema
+    from services.interviews import list_interviews_for_requisition
+    from services.errors import NotFound
+
+    started = time.perf_counter()
+    try:
+        configure_mappers()
+        with app.app_context():
+            db.session.get(Interview, 0, options=[joinedload(Interview.questions)])
+            try:
+                list_interviews_for_requisition("warm-up")
+            except NotFound:
+                pass
+            db.session.remove()
+        sample = Interview(id=0, job_description_id=0, req_id="warm-up", interview_name="warm-up", status="draft", version=1,
+                           questions=[InterviewQuestion(question_number=1, question_text="q", question_type="technical",
+                                                        criteria=[{"criterion": "c", "description": "d", "is_checked": False}])])
+        InterviewResponseSchema().dump({"interview": sample})
+        InterviewListResponseSchema().dump({"req_id": "warm-up", "interviews": [sample]})
+        app.test_client().get("/health", headers={"X-Request-ID": "warm-up"})
+        log.info("Worker warmed up in %.0f ms", (time.perf_counter() - started) * 1000)
+    except Exception:  # never keep a worker from starting
+        log.warning("Worker warm-up failed; the first requests will be slower", exc_info=True)

@@ -64,3 +64,10 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    """Warm the worker's read path before it takes traffic (app.warm_up; bench/README.md)."""
+    from app import warm_up
+
+    warm_up(worker.wsgi)

@@ -299,7 +299,7 @@ def _wants_csv(requested_format):
 @blp.response(200, UsageReportResponseSchema, example=_REPORT_EXAMPLE, description=_REPORT_DESCRIPTION)
 @blp.alt_response(200, schema={"type": "string"}, content_type="text/csv", example=_CSV_EXAMPLE, success=True,
                   description=_REPORT_DESCRIPTION)
-@blp.error_responses(400, 401, 403)
+@blp.error_responses(400, 401, 403, 429)
 @blp.doc(security=SECURITY)
 def get_usage_report(query):
     """Token and cost totals of Claude operations, grouped by one or two keys.
@@ -329,7 +329,7 @@ def get_usage_report(query):
 @blp.arguments(GenerationLogQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, GenerationLogListResponseSchema, example={"success": True, "generation_logs": [_LOG_EXAMPLE],
                                                              "next_cursor": "MjAyNi0xMS0wMVQwOTozMDowMC4xMjUwMDB8ODEy"})
-@blp.error_responses(400, 401, 403)
+@blp.error_responses(400, 401, 403, 429)
 @blp.doc(security=SECURITY)
 def list_generation_log_rows(query):
     """The audited operations (generation_logs rows), newest first, one page at a time.
@@ -345,7 +345,7 @@ def list_generation_log_rows(query):
 @read_limit
 @require_roles(*AUDIT_ROLES)
 @blp.response(200, GenerationLogResponseSchema, example={"success": True, "generation_log": {**_LOG_EXAMPLE, "calls": _CALL_EXAMPLES}})
-@blp.error_responses(401, 403, 404)
+@blp.error_responses(401, 403, 404, 429)
 @blp.doc(security=SECURITY)
 def get_generation_log_row(log_id):
     """One audited operation with each HTTP attempt it made (SDK retries and repair calls
