@@ -87,7 +87,7 @@ _LEVEL_WORDS = [
 def handle_http_request(request):
     """Serve one httpx2 request to POST /v1/messages with a Messages API JSON response."""
     if request.method != "POST" or not request.url.path.endswith("/v1/messages"):
-        return httpx2.Response(404, json=_error("not_found_error", f"sandbox serves POST /v1/messages only"))
+        return httpx2.Response(404, json=_error("not_found_error", "sandbox serves POST /v1/messages only"))
     try:
         body = json.loads(request.content or b"{}")
         return httpx2.Response(200, json=respond(body), headers={"request-id": "req_sandbox_" + _digest(body)[:16]})

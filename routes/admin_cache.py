@@ -6,7 +6,7 @@ from prompts import QUESTION_TYPES, SKILL_LEVELS
 from routes import Blueprint, guard_ids
 from routes.rate_limits import read_limit, write_limit
 from routes.auth import SECURITY, require_roles
-from routes.schemas import _Request
+from routes.schemas import StrictRequestSchema
 from services.question_cache import cache_stats, delete_entry, list_entries, purge
 
 blp = Blueprint("admin_cache", __name__, url_prefix="/api/admin/cache", description="Question cache administration (admin)")
@@ -23,7 +23,7 @@ class CacheQuerySchema(Schema):
     question_type = fields.String(validate=validate.OneOf(QUESTION_TYPES))
 
 
-class PurgeRequestSchema(_Request):
+class PurgeRequestSchema(StrictRequestSchema):
     all = fields.Boolean(load_default=False, metadata={"description": "Required (true) to purge without filters."})
     topic = fields.String(validate=validate.Length(1, 255))
     skill_level = fields.String(validate=validate.OneOf(SKILL_LEVELS))

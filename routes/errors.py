@@ -11,7 +11,6 @@ import logging
 import flask_smorest
 from flask import current_app, g, jsonify, request
 from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import HTTPException
 
 from services.errors import ServiceError
 

@@ -9,7 +9,7 @@ from routes.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
 from routes.idempotency import idempotent
 from routes.rate_limits import claude_limit, read_limit, write_limit
 from routes.auth import READ_ROLES, SECURITY, WRITE_ROLES, current_user_id, require_roles
-from routes.schemas import _Optional, _Request
+from routes.schemas import OptionalText, StrictRequestSchema
 from services.evaluations import (
     MODES,
     Thresholds,
@@ -26,7 +26,7 @@ blp = Blueprint("evaluations", __name__, url_prefix="/api", description="Candida
 guard_ids(blp, interview_id="Interview", evaluation_id="Evaluation")
 
 
-class AnswerSchema(_Request):
+class AnswerSchema(StrictRequestSchema):
     question_number = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ID), metadata={"example": 1})
     answer_text = fields.String(
         required=True,
@@ -43,7 +43,7 @@ class AnswerSchema(_Request):
             raise ValidationError(f"is {len(value)} characters; the limit is {limit}")
 
 
-class ManualScoreSchema(_Request):
+class ManualScoreSchema(StrictRequestSchema):
     question_number = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ID), metadata={"example": 1})
     checked_criteria = fields.List(
         fields.String(validate=validate.Length(1, 200)),
@@ -52,13 +52,13 @@ class ManualScoreSchema(_Request):
         metadata={"description": "Names of the criteria the candidate met, exactly as in the interview.",
                   "example": ["Reproduces before changing", "Uses logs and metrics"]},
     )
-    notes = _Optional(validate=validate.Length(max=5000), metadata={"example": "Strong on diagnosis, vague on rollback."})
+    notes = OptionalText(validate=validate.Length(max=5000), metadata={"example": "Strong on diagnosis, vague on rollback."})
 
 
-class EvaluationRequestSchema(_Request):
+class EvaluationRequestSchema(StrictRequestSchema):
     candidate_id = NonBlankString(required=True, validate=validate.Length(max=128), metadata={"description": "The ATS's candidate reference.", "example": "CAND-88121"})
-    candidate_name = _Optional(validate=validate.Length(max=255), metadata={"example": "Ada Example"})
-    evaluator = _Optional(validate=validate.Length(max=255), metadata={"example": "j.doe@example.com"})
+    candidate_name = OptionalText(validate=validate.Length(max=255), metadata={"example": "Ada Example"})
+    evaluator = OptionalText(validate=validate.Length(max=255), metadata={"example": "j.doe@example.com"})
     mode = fields.String(required=True, validate=validate.OneOf(MODES), metadata={"description": "ai: Claude judges `answers`; manual: an interviewer's `scores`."})
     answers = fields.List(fields.Nested(AnswerSchema), validate=validate.Length(max=20), metadata={"description": "AI mode only."})
     scores = fields.List(fields.Nested(ManualScoreSchema), validate=validate.Length(max=20), metadata={"description": "Manual mode only."})

@@ -21,15 +21,12 @@ def get_metrics():
 
 
 def register_request_metrics(app):
-    """Time every request and count it by route template, method and status."""
-
-    @app.before_request
-    def _start_timer():
-        g._metrics_started = time.perf_counter()
+    """Count and time every request by route template, method and status (from the start time
+    observability.register_request_ids records)."""
 
     @app.after_request
     def _observe(response):
-        started = g.pop("_metrics_started", None)
+        started = g.get("_request_started")
         if started is not None:
             endpoint = request.url_rule.rule if request.url_rule else "unmatched"
             observe_request(endpoint, request.method, response.status_code, time.perf_counter() - started)

@@ -20,7 +20,7 @@ _req_id_validators = [
 ]
 
 
-class _Request(Schema):
+class StrictRequestSchema(Schema):
     class Meta:
         unknown = RAISE
 
@@ -47,7 +47,7 @@ def _is_utf8_encodable(text):
     return True
 
 
-class _Optional(NonBlankString):
+class OptionalText(NonBlankString):
     """An optional text: null, missing or blank all mean "not given"."""
 
     def __init__(self, **kwargs):
@@ -62,10 +62,10 @@ class _Optional(NonBlankString):
 
 
 def _work_input(label):
-    return _Optional(metadata={"description": f"WORK input: {label} (at most MAX_WORK_INPUT_CHARS, default 4,000)."})
+    return OptionalText(metadata={"description": f"WORK input: {label} (at most MAX_WORK_INPUT_CHARS, default 4,000)."})
 
 
-class EnhanceRequestSchema(_Request):
+class EnhanceRequestSchema(StrictRequestSchema):
     req_id = fields.String(required=True, validate=_req_id_validators, metadata={"description": "Requisition ID from the ATS.", "example": "REQ-2026-0042"})
     basic_title = NonBlankString(required=True, validate=validate.Length(max=255), metadata={"example": "Senior Backend Engineer"})
     basic_description = NonBlankString(
@@ -73,8 +73,8 @@ class EnhanceRequestSchema(_Request):
         metadata={"description": "The hiring manager's job description (at most MAX_JD_CHARS characters, default 20,000).",
                   "example": "We need a backend engineer to build and run our payments APIs in Python and PostgreSQL."},
     )
-    basic_department = _Optional(validate=validate.Length(max=255), metadata={"example": "Engineering"})
-    basic_level = _Optional(validate=validate.Length(max=100), metadata={"example": "Senior"})
+    basic_department = OptionalText(validate=validate.Length(max=255), metadata={"example": "Engineering"})
+    basic_level = OptionalText(validate=validate.Length(max=100), metadata={"example": "Senior"})
     work_output = _work_input("what the person must deliver")
     work_role = _work_input("where the role sits and whom it works with")
     work_knowledge = _work_input("technical knowledge and tools")
@@ -98,19 +98,19 @@ class EnhanceRequestSchema(_Request):
             raise ValidationError(f"is {len(value)} characters; the limit is {limit}")
 
 
-class GenerateRequestSchema(_Request):
+class GenerateRequestSchema(StrictRequestSchema):
     req_id = fields.String(required=True, validate=_req_id_validators, metadata={"example": "REQ-2026-0042"})
     job_description_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID), metadata={"example": 1})
-    interview_name = _Optional(validate=validate.Length(max=255), metadata={"example": "Backend onsite, round 1"})
+    interview_name = OptionalText(validate=validate.Length(max=255), metadata={"example": "Backend onsite, round 1"})
     use_cache = fields.Boolean(load_default=None, allow_none=True, metadata={"description": "Reuse cached questions (default: ENABLE_QUESTION_CACHE)."})
 
 
 class WorkflowRequestSchema(EnhanceRequestSchema):
-    interview_name = _Optional(validate=validate.Length(max=255), metadata={"example": "Backend onsite, round 1"})
+    interview_name = OptionalText(validate=validate.Length(max=255), metadata={"example": "Backend onsite, round 1"})
     use_cache = fields.Boolean(load_default=None, allow_none=True)
 
 
-class InterviewUpdateSchema(_Request):
+class InterviewUpdateSchema(StrictRequestSchema):
     status = fields.String(validate=validate.OneOf(STATUSES), metadata={"description": "draft -> published -> archived (draft -> archived too)."})
     interview_name = NonBlankString(validate=validate.Length(max=255))
 

@@ -59,13 +59,6 @@ class IdempotencyKeyReused(ServiceError):
     kind = "idempotency_key_reused"
 
 
-class DatabaseUnavailable(ServiceError):
-    """The database could not be reached (503)."""
-
-    http_status = 503
-    kind = "database_unavailable"
-
-
 class ClaudeError(ServiceError):
     """Base of upstream (Claude) failures."""
 

@@ -4,7 +4,7 @@ import threading
 from datetime import timedelta
 
 from models import GenerationLog, IdempotencyKey, Interview, JobDescription, db, utcnow
-from tests.helpers import all_rows, count_rows, enhance_body, workflow_body
+from tests.helpers import count_rows, enhance_body, workflow_body
 from tests.stub_messages_api import enhanced_jd, interview_kit
 
 
