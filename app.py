@@ -2,17 +2,15 @@
 
 import logging
 import os
-import sqlite3
 import time
 
 from flask import Flask, g, request
 from flask_migrate import Migrate
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from claude_client import build_claude_client
 from cli import register_cli
 from config import config_from_env, resolve_provider
+from database import engine_options, install_connection_hooks
 from models import db
 from observability import configure_logging, register_request_ids
 from routes import register_blueprints
@@ -36,9 +34,11 @@ def create_app(config_class=None, **overrides):
     app.json.sort_keys = False  # keep the contract's field order
     provider = resolve_provider(app.config)
     configure_logging(app.config)
-    _configure_database(app)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app)
 
     db.init_app(app)
+    with app.app_context():
+        install_connection_hooks(db.engine)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations"))
     app.extensions["claude"] = build_claude_client(app.config, provider)
     app.extensions["question_cache"] = QuestionCache.from_config(app.config)
@@ -79,37 +79,6 @@ def _require_json_body():
     if request.method in _BODY_METHODS and request.path.startswith("/api/") and not request.is_json:
         return error_response(415, "Content-Type must be application/json")
     return None
-
-
-def _configure_database(app):
-    uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-    if uri.startswith("sqlite"):
-        os.makedirs(app.instance_path, exist_ok=True)
-        options.pop("pool_recycle", None)
-        options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
-    else:
-        options.setdefault("pool_size", app.config["DB_POOL_SIZE"])
-        options.setdefault("max_overflow", app.config["DB_MAX_OVERFLOW"])
-        options.setdefault("pool_timeout", app.config["DB_CONNECT_TIMEOUT_SECONDS"])
-        if uri.startswith("mysql"):
-            timeout = app.config["DB_CONNECT_TIMEOUT_SECONDS"]
-            options.setdefault(
-                "connect_args",
-                {"charset": "utf8mb4", "connect_timeout": timeout, "read_timeout": 30, "write_timeout": 30},
-            )
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record):
-    """SQLite: enforce foreign keys, WAL for concurrent readers, wait on locks instead of failing."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.close()
 
 
 def warm_up(app):

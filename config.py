@@ -55,6 +55,10 @@ class Config:
     DB_POOL_SIZE = _env_int("DB_POOL_SIZE", 10)
     DB_MAX_OVERFLOW = _env_int("DB_MAX_OVERFLOW", 10)
     DB_CONNECT_TIMEOUT_SECONDS = _env_int("DB_CONNECT_TIMEOUT_SECONDS", 5)
+    # MySQL/MariaDB TLS, as the MySQL client's --ssl-mode: preferred, disabled, required, verify_ca,
+    # verify_identity (database.py). DB_SSL_CA: PEM file of CAs for the verify modes (default: system).
+    DB_SSL_MODE = os.environ.get("DB_SSL_MODE") or "preferred"
+    DB_SSL_CA = os.environ.get("DB_SSL_CA") or None
 
     # Request bodies above this many bytes get 413 before they are parsed.
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 256 * 1024)
