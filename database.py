@@ -13,16 +13,17 @@ MySQL/MariaDB TLS follows ``DB_SSL_MODE``, named after the MySQL client's ``--ss
 - ``verify_identity``: as verify_ca, and the certificate must name the host of DATABASE_URL.
 
 Every mode uses one ``ssl.SSLContext`` per process, built on first use. PyMySQL 1.2 builds a new
-context for every connection in preferred mode, loading the system CA store each time: 46 ms of
-CPU per connection on the benchmark machine against 0.5 ms without it, paid by the request that
-opens the connection (bench/README.md, "Why the first read was slow").
+context for every connection in preferred mode, loading the system CA store each time: 26 to 44 ms
+of CPU per connection on the benchmark machine, against 0.2 ms with a shared context, paid by the
+request that opens the connection (bench/bench_db_connect.py; bench/README.md, "Slow-Claude
+benchmark").
 """
 
 import os
 import sqlite3
 import ssl
 import threading
-from functools import lru_cache
+from functools import cache
 
 import pymysql
 from sqlalchemy import event
@@ -76,7 +77,7 @@ def mysql_tls_connect_args(mode, ca_file=None):
     return {"ssl": _tls_context(mode, ca_file or None)}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tls_context(mode, ca_file):
     if mode == "required":
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
