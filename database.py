@@ -12,7 +12,7 @@ MySQL/MariaDB TLS follows ``DB_SSL_MODE``, named after the MySQL client's ``--ss
 - ``verify_ca``: TLS, certificate signed by ``DB_SSL_CA`` (a PEM file; default: the system CAs).
 - ``verify_identity``: as verify_ca, and the certificate must name the host of DATABASE_URL.
 
-Every mode uses one ``ssl.SSLContext`` per process, built on first use. PyMySQL 1.2 builds a new
+Every mode that may use TLS has one ``ssl.SSLContext`` per process, built on first use. PyMySQL 1.2 builds a new
 context for every connection in preferred mode, loading the system CA store each time: 26 to 44 ms
 of CPU per connection on the benchmark machine, against 0.2 ms with a shared context, paid by the
 request that opens the connection (bench/bench_db_connect.py; bench/README.md, "Slow-Claude
