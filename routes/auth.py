@@ -30,7 +30,7 @@ def require_roles(*roles):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            principal = _authenticate()
+            principal = request_principal()
             if principal is None:
                 return error_response(401, "Missing or invalid credentials", headers={"WWW-Authenticate": "Bearer"})
             if principal.role not in roles:
@@ -50,6 +50,17 @@ def current_user_id():
     return g.principal.user_id
 
 
+def request_principal():
+    """Return the caller's Principal for this request, or None without valid credentials.
+
+    Authenticates once per request (the rate limiter asks first, then require_roles). Raises
+    the database errors of authenticate_api_key (answered 503 by the error handlers).
+    """
+    if "authenticated" not in g:
+        g.authenticated = _authenticate()
+    return g.authenticated
+
+
 def _authenticate():
     if current_app.config["AUTH_MODE"] == "trusted-headers":
         user_id = (request.headers.get("X-User-ID") or "").strip()
@@ -66,4 +77,4 @@ def _authenticate():
     return authenticate_api_key(key, cache_seconds=current_app.config["AUTH_CACHE_SECONDS"])
 
 
-__all__ = ["READ_ROLES", "WRITE_ROLES", "SECURITY", "SECURITY_SCHEMES", "require_roles", "current_user_id"]
+__all__ = ["READ_ROLES", "WRITE_ROLES", "SECURITY", "SECURITY_SCHEMES", "require_roles", "current_user_id", "request_principal"]

@@ -127,3 +127,14 @@ def test_an_overlong_key_is_400(client, admin):
 
     assert response.status_code == 400
     assert "Idempotency-Key" in response.get_json()["errors"]
+
+
+def test_json_nested_too_deeply_with_a_key_is_400_not_500(client, admin, claude):
+    raw = "[" * 50_000 + "]" * 50_000
+
+    response = client.post("/api/interview/jd/enhance", data=raw, content_type="application/json",
+                           headers={**admin, "Idempotency-Key": "deep-1"})
+
+    assert response.status_code == 400
+    assert "body" in response.get_json()["errors"]
+    assert claude.calls == 0

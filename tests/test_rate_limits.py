@@ -89,3 +89,32 @@ def test_an_unreachable_shared_storage_falls_back_to_counting_in_memory(app_fact
 
     assert 500 not in statuses
     assert statuses[:2] == [404, 404]
+
+
+def test_one_key_spelled_several_ways_shares_one_bucket(limited, make_key):
+    client = limited.test_client()
+    token = make_key("viewer")["Authorization"].split(" ", 1)[1]
+    spellings = [{"Authorization": f"Bearer {token}"}, {"Authorization": f"bearer  {token} "}, {"X-API-Key": token}]
+
+    statuses = [client.get("/api/interview/jd/NOPE", headers=headers).status_code for headers in spellings]
+
+    assert statuses == [404, 404, 404]
+    assert client.get("/api/interview/jd/NOPE", headers={"Authorization": f"BEARER {token}"}).status_code == 429
+
+
+def test_trusted_header_ids_spelled_with_spaces_share_one_bucket(app_factory, app):
+    client = app_factory(AUTH_MODE="trusted-headers", RATE_LIMIT_READ="2/minute").test_client()
+    statuses = [
+        client.get("/api/interview/jd/NOPE", headers={"X-User-ID": user_id, "X-User-Role": "user"}).status_code
+        for user_id in ("u1", "u1 ", " u1", "u1  ")
+    ]
+
+    assert statuses == [404, 404, 429, 429]
+
+
+def test_made_up_keys_share_the_client_address_bucket(limited):
+    client = limited.test_client()
+
+    statuses = [client.get("/api/interview/1", headers={"X-API-Key": f"made-up-{n}"}).status_code for n in range(5)]
+
+    assert statuses == [401, 401, 401, 429, 429]
