@@ -34,18 +34,15 @@ import re
 import statistics
 import sys
 import time
-from datetime import UTC, datetime
 
-BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
-REPO_ROOT = os.path.dirname(BENCH_DIR)
-RESULTS_DIR = os.path.join(BENCH_DIR, "results")
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import pymysql
 from rapidfuzz import fuzz, process
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+
+from bench import support
+from bench.support import REPO_ROOT, RESULTS_DIR
 
 DEFAULT_SERVER_URL = "mysql+pymysql://root@127.0.0.1:3306"
 DB_PREFIX = "techscreen_bench_cachelookup"
@@ -121,7 +118,7 @@ def main(argv=None):
     if not sizes or min(sizes) < 25:
         sys.exit("--sizes needs sizes of at least 25 (one row per skill level x question type)")
     os.makedirs(RESULTS_DIR, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = support.utc_stamp()
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 
     from config import DevelopmentConfig, resolve_provider  # noqa: F401  (resolve_provider checked in create_app)
@@ -138,18 +135,18 @@ def main(argv=None):
     try:
         for size in sizes:
             database = f"{DB_PREFIX}_{size}"
-            _recreate_database(args.server_url, database)
+            support.recreate_database(support.database_url(args.server_url, database))
             created.append(database)
             print(f"== {size:,} cached questions (database {database})", flush=True)
             result["sizes"].append(
                 _bench_one_size(args, size, database, DevelopmentConfig, SKILL_LEVELS, QUESTION_TYPES)
             )
-            _drop_database(args.server_url, database)
+            support.drop_database(support.database_url(args.server_url, database))
             created.remove(database)
     finally:
         for database in created:
             try:
-                _drop_database(args.server_url, database)
+                support.drop_database(support.database_url(args.server_url, database))
             except pymysql.MySQLError as exc:  # keep cleaning up the others
                 print(f"warning: could not drop {database}: {exc}", file=sys.stderr)
     result["total_seconds"] = round(time.perf_counter() - started, 1)
@@ -184,39 +181,6 @@ def _parse_args(argv):
 
 # --- Database ---------------------------------------------------------------------------------
 
-def _connect_server(server_url):
-    url = make_url(server_url)
-    if not url.drivername.startswith(("mysql", "mariadb")):
-        sys.exit(f"--server-url must be MySQL/MariaDB, not {url.drivername}")
-    return pymysql.connect(host=url.host or "127.0.0.1", port=url.port or 3306, user=url.username or "root",
-                           password=url.password or "", connect_timeout=5)
-
-
-def _recreate_database(server_url, database):
-    assert "bench" in database
-    connection = _connect_server(server_url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
-            cursor.execute(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    finally:
-        connection.close()
-
-
-def _drop_database(server_url, database):
-    assert "bench" in database
-    connection = _connect_server(server_url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
-    finally:
-        connection.close()
-
-
-def _database_url(server_url, database):
-    return make_url(server_url).set(database=database).render_as_string(hide_password=False)
-
-
 # --- One size ---------------------------------------------------------------------------------
 
 def _bench_one_size(args, size, database, config_class, levels, qtypes):
@@ -229,7 +193,7 @@ def _bench_one_size(args, size, database, config_class, levels, qtypes):
     from services.question_cache import QuestionCache
 
     rng = random.Random(args.seed + size)
-    app = create_app(config_class, SQLALCHEMY_DATABASE_URI=_database_url(args.server_url, database), LLM_PROVIDER="sandbox")
+    app = create_app(config_class, SQLALCHEMY_DATABASE_URI=support.database_url(args.server_url, database), LLM_PROVIDER="sandbox")
     out = {"size": size, "database": database}
     with app.app_context():
         engine = db.engine
@@ -607,7 +571,7 @@ def _measure_indexed(app, cache, probes, settings, quiet_wait=0):
         **_percentiles(timings),
         "hit_ratio": round(len(hit_probes) / looked_up, 3),
         "cpu_during_timed_lookups": cpu,
-        "in_memory_scan_only": {"p50_ms": round(_percentile(scan, 50), 3), "p99_ms": round(_percentile(scan, 99), 3)},
+        "in_memory_scan_only": {"p50_ms": round(support.percentile(scan, 50), 3), "p99_ms": round(support.percentile(scan, 99), 3)},
         "hits_among_reworded_probes": f"{per_kind['hit']['hits']}/{per_kind['hit']['n']}",
         "hits_among_absent_vocabulary_probes": f"{per_kind['miss']['hits']}/{per_kind['miss']['n']}",
         "reworded_probes_that_missed": missed_reworded,
@@ -763,19 +727,11 @@ def _explain_statements(engine, samples):
 
 def _percentiles(sorted_ms):
     return {
-        "p50_ms": round(_percentile(sorted_ms, 50), 3),
-        "p99_ms": round(_percentile(sorted_ms, 99), 3),
+        "p50_ms": round(support.percentile(sorted_ms, 50), 3),
+        "p99_ms": round(support.percentile(sorted_ms, 99), 3),
         "max_ms": round(sorted_ms[-1], 3),
         "mean_ms": round(statistics.fmean(sorted_ms), 3),
     }
-
-
-def _percentile(sorted_values, pct):
-    """Nearest-rank percentile of an ascending list."""
-    if not sorted_values:
-        return None
-    rank = max(1, -(-pct * len(sorted_values) // 100))
-    return sorted_values[int(rank) - 1]
 
 
 def _rss_mb():
@@ -791,7 +747,7 @@ def _rss_mb():
 def _setup_description(args):
     version = None
     try:
-        connection = _connect_server(args.server_url)
+        connection = support.server_connection(args.server_url)
         with connection.cursor() as cursor:
             cursor.execute("SELECT VERSION(), @@innodb_buffer_pool_size")
             version, pool = cursor.fetchone()

@@ -31,26 +31,17 @@ import argparse
 import json
 import os
 import platform
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from datetime import UTC, datetime
 
-BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
-REPO_ROOT = os.path.dirname(BENCH_DIR)
-RESULTS_DIR = os.path.join(BENCH_DIR, "results")
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import pymysql
 from sqlalchemy import case, func
-from sqlalchemy.engine import make_url
 
-DEFAULT_JD_FILE = os.path.join(REPO_ROOT, "..", "shared", "data", "job_descriptions.jsonl")
+from bench import support
+from bench.support import BENCH_DIR, DEFAULT_JD_FILE, REPO_ROOT, RESULTS_DIR
+
 DEFAULT_DATABASE_URL = "mysql+pymysql://root@127.0.0.1:3306/techscreen_bench_cachesavings"
 WARM_TOKENS_GOAL = 0.60  # cache on (from empty, corpus order) / cache off
 COLD_TOKENS_GOAL = 1.15  # cache on, all misses / cache off
@@ -61,39 +52,36 @@ PASSES = {
 }
 SHORT = {"A": "cache off", "B": "cache on, from empty", "C": "cache on, cold every JD"}
 
-# Never route loopback traffic through a proxy from the environment.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
 
 def main(argv=None):
     args = _parse_args(argv)
     os.makedirs(RESULTS_DIR, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = support.utc_stamp()
     log_path = os.path.join(RESULTS_DIR, f"cache-savings-{stamp}.log")
-    jds = _load_job_descriptions(args.jd_file)[: args.limit or None]
+    jds = support.load_job_descriptions(args.jd_file)[: args.limit or None]
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         os.environ.pop(name, None)
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 
     started = time.perf_counter()
-    _recreate_database(args.database_url)
+    support.recreate_database(args.database_url)
     stub = None
     try:
         with open(log_path, "w") as log:
-            port = _free_port()
+            port = support.free_port()
             stub_url = f"http://127.0.0.1:{port}"
-            stub = subprocess.Popen(
+            stub = support.start(
                 [sys.executable, os.path.join(BENCH_DIR, "stub_messages_api.py"), "--port", str(port), "--delay", "0"],
-                cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                os.environ, log,
             )
-            _wait_ready(f"{stub_url}/health", stub, 30)
+            support.wait_ready(f"{stub_url}/health", [stub], 30)
             result = _run(args, jds, stub_url)
-            result["stub"] = _get_json(f"{stub_url}/health")
+            result["stub"] = support.get_json(f"{stub_url}/health")
     finally:
         if stub is not None:
-            _stop(stub)
+            support.stop(stub)
         if not args.keep_database:
-            _drop_database(args.database_url)
+            support.drop_database(args.database_url)
 
     result["started_at"] = stamp
     result["total_seconds"] = round(time.perf_counter() - started, 1)
@@ -117,86 +105,6 @@ def _parse_args(argv):
 
 
 # --- Setup -----------------------------------------------------------------------------------
-
-def _load_job_descriptions(path):
-    with open(path, encoding="utf-8") as fh:
-        jds = [json.loads(line) for line in fh if line.strip()]
-    if not jds:
-        sys.exit(f"no job descriptions in {path}")
-    return jds
-
-
-def _server_connection(database_url):
-    url = make_url(database_url)
-    if not url.drivername.startswith(("mysql", "mariadb")):
-        sys.exit(f"--database-url must be MySQL/MariaDB, not {url.drivername}")
-    if not url.database or "bench" not in url.database:
-        sys.exit(f"refusing to drop database {url.database!r}: its name must contain 'bench'")
-    connection = pymysql.connect(host=url.host or "127.0.0.1", port=url.port or 3306, user=url.username or "root",
-                                 password=url.password or "", connect_timeout=5)
-    return connection, url.database
-
-
-def _recreate_database(database_url):
-    connection, database = _server_connection(database_url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
-            cursor.execute(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    finally:
-        connection.close()
-
-
-def _drop_database(database_url):
-    connection, database = _server_connection(database_url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
-    finally:
-        connection.close()
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_ready(url, process, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the stub exited with {process.returncode}; see the bench log")
-        try:
-            with _OPENER.open(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} not ready within {timeout:g} s")
-
-
-def _get_json(url):
-    try:
-        with _OPENER.open(url, timeout=5) as response:
-            return json.load(response)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return {"error": str(exc)}
-
-
-def _stop(process):
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
-    except ProcessLookupError:
-        pass
-
 
 # --- The benchmark ---------------------------------------------------------------------------
 
@@ -518,7 +426,7 @@ def _ratio(a, b):
 
 def _setup_description(args, n_jds):
     try:
-        connection, _ = _server_connection(args.database_url)
+        connection = support.server_connection(args.database_url)
         with connection.cursor() as cursor:
             cursor.execute("SELECT VERSION()")
             version = cursor.fetchone()[0]

@@ -17,19 +17,17 @@ import argparse
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from datetime import UTC, datetime
 
-BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
-REPO_ROOT = os.path.dirname(BENCH_DIR)
-sys.path.insert(0, REPO_ROOT)
-RESULTS_DIR = os.path.join(BENCH_DIR, "results")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench import support  # noqa: E402
+from bench.support import REPO_ROOT, RESULTS_DIR  # noqa: E402
+
 GOAL_RATIO = 0.6
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def main():
@@ -42,18 +40,10 @@ def main():
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
-    if "bench" not in args.server_url.rsplit("/", 1)[-1]:
-        sys.exit("refusing: the database name must contain 'bench' (it is dropped)")
-
-    import pymysql
     from sqlalchemy.engine import make_url
 
-    url = make_url(args.server_url)
-    admin = pymysql.connect(host=url.host, port=url.port or 3306, user=url.username or "root", password=url.password or "")
-    with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS `{url.database}`")
-        cursor.execute(f"CREATE DATABASE `{url.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    database_url = url.set(query={"charset": "utf8mb4"}).render_as_string(hide_password=False)
+    support.recreate_database(args.server_url)
+    database_url = make_url(args.server_url).set(query={"charset": "utf8mb4"}).render_as_string(hide_password=False)
     env = {
         **os.environ,
         "APP_ENV": "development",
@@ -65,17 +55,15 @@ def main():
     processes = []
     try:
         key, read_id, req_id = _prepare(env, args)
-        app_port, hello_port = _free_port(), _free_port()
-        log_path = os.path.join(RESULTS_DIR, f"reads-{_stamp()}.log")
+        app_port, hello_port = support.free_port(), support.free_port()
+        log_path = os.path.join(RESULTS_DIR, f"reads-{support.utc_stamp()}.log")
         os.makedirs(RESULTS_DIR, exist_ok=True)
         log = open(log_path, "w")
         gunicorn = [sys.executable, "-m", "gunicorn", "-c", os.path.join(REPO_ROOT, "gunicorn.conf.py")]
-        processes.append(subprocess.Popen(gunicorn, env={**env, "BIND": f"127.0.0.1:{app_port}"}, cwd=REPO_ROOT, stdout=log, stderr=log))
-        processes.append(subprocess.Popen(
-            [*gunicorn, "bench.hello_app:app"], env={**env, "BIND": f"127.0.0.1:{hello_port}"}, cwd=REPO_ROOT, stdout=log, stderr=log
-        ))
-        _wait_ready(f"http://127.0.0.1:{app_port}/health/ready")
-        _wait_ready(f"http://127.0.0.1:{hello_port}/hello")
+        processes.append(support.start(gunicorn, {**env, "BIND": f"127.0.0.1:{app_port}"}, log))
+        processes.append(support.start([*gunicorn, "bench.hello_app:app"], {**env, "BIND": f"127.0.0.1:{hello_port}"}, log))
+        support.wait_ready(f"http://127.0.0.1:{app_port}/health/ready", processes)
+        support.wait_ready(f"http://127.0.0.1:{hello_port}/hello", processes)
         headers = ["-H", f"Authorization: Bearer {key}"]
         targets = [
             ("bare Flask GET /hello", f"http://127.0.0.1:{hello_port}/hello", []),
@@ -93,16 +81,9 @@ def main():
         _report(results, args, log_path)
     finally:
         for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            support.stop(process, timeout=20)
         if not args.keep:
-            with admin.cursor() as cursor:
-                cursor.execute(f"DROP DATABASE IF EXISTS `{url.database}`")
-        admin.close()
+            support.drop_database(args.server_url)
 
 
 def _prepare(env, args):
@@ -172,33 +153,11 @@ def _report(results, args, log_path):
               f"{r['ratio_to_bare_flask']:6.2f} {r['non_2xx']:8d}")
     verdict = all(r["ratio_to_bare_flask"] >= GOAL_RATIO for r in results[1:3])
     print(f"\ngoal (both interview reads >= {GOAL_RATIO} x bare Flask req/s): {'MET' if verdict else 'NOT MET'}")
-    path = os.path.join(RESULTS_DIR, f"reads-{_stamp()}.json")
+    path = os.path.join(RESULTS_DIR, f"reads-{support.utc_stamp()}.json")
     with open(path, "w") as handle:
         json.dump({"when": datetime.now(UTC).isoformat(), "args": vars(args), "results": results, "goal_met": verdict,
                    "server_log": log_path}, handle, indent=2)
     print(f"results: {os.path.relpath(path, REPO_ROOT)}")
-
-
-def _wait_ready(url, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with _OPENER.open(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    sys.exit(f"{url} did not answer 200 within {timeout} s")
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _stamp():
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 if __name__ == "__main__":

@@ -37,15 +37,12 @@ import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 
-BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
-REPO_ROOT = os.path.dirname(BENCH_DIR)
-RESULTS_DIR = os.path.join(BENCH_DIR, "results")
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import pymysql
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+
+from bench import support
+from bench.support import REPO_ROOT, RESULTS_DIR
 
 DEFAULT_SERVER_URL = "mysql+pymysql://root@127.0.0.1:3306"
 DATABASE = "techscreen_bench_usage"
@@ -73,7 +70,7 @@ def main(argv=None):
     args = _parse_args(argv)
     os.makedirs(RESULTS_DIR, exist_ok=True)
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = support.utc_stamp()
     result = {
         "started_at": stamp,
         "setup": {
@@ -83,12 +80,12 @@ def main(argv=None):
         },
     }
     started = time.perf_counter()
-    _recreate_database(args.server_url)
+    support.recreate_database(support.database_url(args.server_url, DATABASE))
     try:
         result.update(_run(args))
     finally:
         if not args.keep:
-            _drop_database(args.server_url)
+            support.drop_database(support.database_url(args.server_url, DATABASE))
     result["total_seconds"] = round(time.perf_counter() - started, 1)
     goal = [s for s in result["baseline"]["scenarios"] if s["goal"]]
     result["verdict"] = {
@@ -131,33 +128,6 @@ def _parse_args(argv):
 
 # --- Database -------------------------------------------------------------------------------------
 
-def _connect(server_url, database=None, **extra):
-    url = make_url(server_url)
-    if not url.drivername.startswith(("mysql", "mariadb")):
-        sys.exit(f"--server-url must be MySQL/MariaDB, not {url.drivername}")
-    return pymysql.connect(host=url.host or "127.0.0.1", port=url.port or 3306, user=url.username or "root",
-                           password=url.password or "", database=database, connect_timeout=5, charset="utf8mb4", **extra)
-
-
-def _recreate_database(server_url):
-    connection = _connect(server_url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{DATABASE}`")
-            cursor.execute(f"CREATE DATABASE `{DATABASE}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    finally:
-        connection.close()
-
-
-def _drop_database(server_url):
-    connection = _connect(server_url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{DATABASE}`")
-    finally:
-        connection.close()
-
-
 def _run(args):
     import logging
 
@@ -167,7 +137,7 @@ def _run(args):
     from config import DevelopmentConfig
     from models import db
 
-    url = make_url(args.server_url).set(database=DATABASE).render_as_string(hide_password=False)
+    url = support.database_url(args.server_url, DATABASE)
     app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=url, LLM_PROVIDER="sandbox")
     out = {}
     with app.app_context():
@@ -230,7 +200,7 @@ def _bulk_insert(args):
     if args.order == "chronological":
         offsets.sort()  # as in production: rows are inserted when their operation starts
     in_window = 0
-    connection = _connect(args.server_url, DATABASE, autocommit=False)
+    connection = support.server_connection(args.server_url, DATABASE, charset="utf8mb4", autocommit=False)
     try:
         with connection.cursor() as cursor:
             cursor.execute("SET unique_checks = 0")

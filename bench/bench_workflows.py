@@ -29,11 +29,9 @@ Uses only the standard library and the app's requirements (PyMySQL, SQLAlchemy f
 
 import argparse
 import json
-import math
 import os
 import platform
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,21 +39,18 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime
 
 import pymysql
 from sqlalchemy.engine import make_url
 
-BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
-REPO_ROOT = os.path.dirname(BENCH_DIR)
-RESULTS_DIR = os.path.join(BENCH_DIR, "results")
-DEFAULT_JD_FILE = os.path.join(REPO_ROOT, "..", "shared", "data", "job_descriptions.jsonl")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench import support  # noqa: E402
+from bench.support import BENCH_DIR, DEFAULT_JD_FILE, REPO_ROOT, RESULTS_DIR  # noqa: E402
+
 DEFAULT_DATABASE_URL = "mysql+pymysql://root@127.0.0.1:3306/techscreen_bench"
 MAX_JD_CHARS = 20_000
 READ_P99_GOAL_MS = 250.0
-
-# Never route the benchmark's loopback traffic through a proxy from the environment.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def _exit_on_signal(signum, frame):
@@ -70,11 +65,11 @@ def main(argv=None):
     if args.workflows < 1:
         sys.exit("--workflows must be at least 1")
     os.makedirs(RESULTS_DIR, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = support.utc_stamp()
     log_path = os.path.join(RESULTS_DIR, f"bench-{stamp}.log")
-    jds = _load_job_descriptions(args.jd_file)
+    jds = support.load_job_descriptions(args.jd_file)
 
-    _recreate_database(args.database_url)
+    support.recreate_database(args.database_url)
     env = _app_env(args)
     _run_cli(env, ["db", "upgrade"], "migrations")
     api_key = _run_cli(env, ["api-keys", "create", "--role", "admin", "--name", "bench", "--quiet"], "api key").strip()
@@ -82,23 +77,23 @@ def main(argv=None):
     processes = []
     with open(log_path, "w") as log:
         try:
-            stub_port, app_port = _free_port(), _free_port()
+            stub_port, app_port = support.free_port(), support.free_port()
             stub_url = f"http://127.0.0.1:{stub_port}"
             app_url = f"http://127.0.0.1:{app_port}"
             env["ANTHROPIC_BASE_URL"] = stub_url
             env["BIND"] = f"127.0.0.1:{app_port}"
-            processes.append(_start(
+            processes.append(support.start(
                 [sys.executable, os.path.join(BENCH_DIR, "stub_messages_api.py"), "--port", str(stub_port),
                  "--delay", str(args.delay)], env, log))
-            processes.append(_start([sys.executable, "-m", "gunicorn", "-c", args.gunicorn_config], env, log))
-            _wait_ready(f"{stub_url}/health", processes, args.startup_timeout)
-            _wait_ready(f"{app_url}/health/ready", processes, args.startup_timeout)
+            processes.append(support.start([sys.executable, "-m", "gunicorn", "-c", args.gunicorn_config], env, log))
+            support.wait_ready(f"{stub_url}/health", processes, args.startup_timeout)
+            support.wait_ready(f"{app_url}/health/ready", processes, args.startup_timeout)
 
             client = _Client(app_url, api_key, args.request_timeout)
             cpu = _CpuSampler(stub=processes[0].pid, gunicorn=processes[1].pid)
             result = _run_benchmark(args, client, jds, stamp, cpu)
-            result["stub"] = _get_json(f"{stub_url}/health")
-            arrivals = _arrival_summary(_get_json(f"{stub_url}/stats"), result["batch_started_unix"])
+            result["stub"] = support.get_json(f"{stub_url}/health")
+            arrivals = _arrival_summary(support.get_json(f"{stub_url}/stats"), result["batch_started_unix"])
             result["claude_call_arrivals"] = arrivals
             # Each schema title is one sequential Claude call of a workflow (enhance, generate, ...).
             calls = sum(entry["count"] for entry in arrivals.values())
@@ -108,7 +103,7 @@ def main(argv=None):
             result["workflows"]["serial_lower_bound_seconds"] = round(calls * args.delay, 1)
         finally:
             for process in reversed(processes):
-                _stop(process)
+                support.stop(process)
 
     result["database_audit"] = _audit_counts(args.database_url)
     result["setup"] = _setup_description(args, env)
@@ -146,33 +141,6 @@ def _parse_args(argv):
 
 # --- Setup -----------------------------------------------------------------------------------
 
-def _load_job_descriptions(path):
-    jds = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                jds.append(json.loads(line))
-    if not jds:
-        sys.exit(f"no job descriptions in {path}")
-    return jds
-
-
-def _recreate_database(database_url):
-    url = make_url(database_url)
-    if not url.drivername.startswith(("mysql", "mariadb")):
-        sys.exit(f"--database-url must be MySQL/MariaDB, not {url.drivername}")
-    if not url.database or "bench" not in url.database:
-        sys.exit(f"refusing to drop database {url.database!r}: its name must contain 'bench'")
-    connection = pymysql.connect(host=url.host or "127.0.0.1", port=url.port or 3306, user=url.username or "root",
-                                 password=url.password or "", connect_timeout=5)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{url.database}`")
-            cursor.execute(f"CREATE DATABASE `{url.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    finally:
-        connection.close()
-
-
 def _app_env(args):
     env = dict(os.environ)
     for name in ("CLAUDE_API_KEY", "AUTH_MODE", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
@@ -202,55 +170,6 @@ def _run_cli(env, command, what):
     return completed.stdout
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start(command, env, log):
-    # Own process group, so a stuck server and its workers can be stopped together.
-    return subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-
-
-def _stop(process):
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
-    except ProcessLookupError:
-        pass
-
-
-def _wait_ready(url, processes, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for process in processes:
-            if process.poll() is not None:
-                raise RuntimeError(f"{process.args[:3]} exited with {process.returncode}; see the bench log")
-        try:
-            with _OPENER.open(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} not ready within {timeout:g} s")
-
-
-def _get_json(url):
-    try:
-        with _OPENER.open(url, timeout=5) as response:
-            return json.load(response)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return {"error": str(exc)}
-
-
 # --- The benchmark ---------------------------------------------------------------------------
 
 class _Client:
@@ -268,7 +187,7 @@ class _Client:
             request.add_header("Content-Type", "application/json")
         started = time.perf_counter()
         try:
-            with _OPENER.open(request, timeout=timeout or self.timeout) as response:
+            with support.OPENER.open(request, timeout=timeout or self.timeout) as response:
                 raw = response.read()
                 status = response.status
         except urllib.error.HTTPError as exc:
@@ -392,7 +311,7 @@ def _run_benchmark(args, client, jds, stamp, cpu):
     read_errors = [r for r in reads if not r["ok"]]
 
     max_wall = args.max_wall if args.max_wall is not None else args.workflows * args.delay / 2
-    read_p99 = _percentile(read_ms, 99)
+    read_p99 = support.percentile(read_ms, 99)
     goal = {
         "all_succeeded": len(succeeded) == args.workflows,
         "wall_under_s": max_wall,
@@ -417,7 +336,7 @@ def _run_benchmark(args, client, jds, stamp, cpu):
             "batch_wall_seconds": round(wall, 3),
             "latency_seconds": {
                 "min": latencies[0] if latencies else None,
-                "p50": _percentile(latencies, 50),
+                "p50": support.percentile(latencies, 50),
                 "max": latencies[-1] if latencies else None,
             },
             "seed_workflow_seconds": round(seed_seconds, 3),
@@ -431,8 +350,8 @@ def _run_benchmark(args, client, jds, stamp, cpu):
             "interval_s": args.read_interval,
             "ms": {
                 "min": read_ms[0] if read_ms else None,
-                "p50": _percentile(read_ms, 50),
-                "p95": _percentile(read_ms, 95),
+                "p50": support.percentile(read_ms, 50),
+                "p95": support.percentile(read_ms, 95),
                 "p99": read_p99,
                 "max": read_ms[-1] if read_ms else None,
                 "mean": round(statistics.fmean(read_ms), 2) if read_ms else None,
@@ -473,14 +392,6 @@ def _warm_up(args, client, jds, run_id, interview_id):
             thread.join(args.request_timeout)
     return {"workflows": args.warmup, "reads": 4 * args.warmup, "non_200": sum(1 for s in statuses if s != 200),
             "seconds": round(time.perf_counter() - started, 3)}
-
-
-def _percentile(sorted_values, pct):
-    """Nearest-rank percentile of an ascending list (with n < 100, p99 is the maximum)."""
-    if not sorted_values:
-        return None
-    rank = max(1, math.ceil(pct / 100 * len(sorted_values)))
-    return sorted_values[rank - 1]
 
 
 # --- Where the CPU went ------------------------------------------------------------------------

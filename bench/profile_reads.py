@@ -17,13 +17,13 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import flask_migrate  # noqa: E402
-import pymysql  # noqa: E402
 
 from app import create_app  # noqa: E402
+from bench import support  # noqa: E402
 from config import DevelopmentConfig  # noqa: E402
 from services.api_keys import create_api_key  # noqa: E402
 
-DATABASE = "techscreen_bench_profile"
+DATABASE_URL = "mysql+pymysql://root@127.0.0.1:3306/techscreen_bench_profile?charset=utf8mb4"
 PARTS = [
     ("rate limiter check (cumulative)", "_limits.py:__inner"),
     ("auth wrapper (cumulative)", "auth.py:wrapper"),
@@ -37,14 +37,11 @@ PARTS = [
 
 
 def main(requests=300):
-    server = pymysql.connect(host="127.0.0.1", user="root")
-    with server.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-        cursor.execute(f"CREATE DATABASE {DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    support.recreate_database(DATABASE_URL)
     try:
         app = create_app(
             DevelopmentConfig,
-            SQLALCHEMY_DATABASE_URI=f"mysql+pymysql://root@127.0.0.1:3306/{DATABASE}?charset=utf8mb4",
+            SQLALCHEMY_DATABASE_URI=DATABASE_URL,
             LLM_PROVIDER="sandbox",
             RATE_LIMIT_READ="100000000/minute",
         )
@@ -75,9 +72,7 @@ def main(requests=300):
                 spent = sum(v[3] for k, v in stats.items() if pattern in f"{k[0]}:{k[2]}") / requests * 1000
                 print(f"  {label:36} {spent:6.2f} ms")
     finally:
-        with server.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-        server.close()
+        support.drop_database(DATABASE_URL)
 
 
 if __name__ == "__main__":
