@@ -23,7 +23,6 @@ import httpx2
 
 import sandbox_provider
 from prompts import build_repair_messages
-from services.pricing import FreePriceTable, PriceTable
 from services.errors import (
     ClaudeBadOutput,
     ClaudeFailed,
@@ -31,6 +30,7 @@ from services.errors import (
     ClaudeTimeout,
     ClaudeUnavailable,
 )
+from services.pricing import TOKEN_KINDS, FreePriceTable, PriceTable
 
 SANDBOX_BASE_URL = "http://sandbox.techscreen.invalid"
 log = logging.getLogger("techscreen.claude")
@@ -78,11 +78,6 @@ class CallRecord:
     started_at: datetime
     cost_usd: Decimal | None = None  # at the prices in force when recorded; None = model unpriced
 
-    @property
-    def tokens(self):
-        """All tokens billed for this attempt (input, output, cache write, cache read)."""
-        return self.input_tokens + self.output_tokens + self.cache_creation_input_tokens + self.cache_read_input_tokens
-
 
 @dataclass
 class _CallContext:
@@ -109,7 +104,7 @@ class _RecordAttempts(anthropic.Middleware):
         def record(outcome, status_code=None, request_id=None, model=None, usage=None):
             tokens = {
                 kind: getattr(usage, kind, None) or 0
-                for kind in ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+                for kind in TOKEN_KINDS
             }
             priced_model = model or (request.json or {}).get("model")
             latency_ms = round((time.perf_counter() - started) * 1000)
@@ -180,7 +175,7 @@ class ClaudeClient:
             middleware=[_RecordAttempts(prices or PriceTable({}))],
         )
 
-    def generate_json(self, *, purpose, system, messages, schema, validate, recorder, max_tokens=None):
+    def generate_json(self, *, purpose, system, messages, schema, validate, recorder):
         """Ask Claude for JSON matching ``schema`` and return ``validate(parsed_json)``.
 
         purpose: label of the call in the audit ("jd_enhancement", ...; the repair call gets
@@ -202,7 +197,6 @@ class ClaudeClient:
                 system=system,
                 messages=current_messages,
                 output_config=output_config,
-                max_tokens=max_tokens or self.max_tokens,
                 recorder=recorder,
             )
             text = "".join(block.text for block in message.content if getattr(block, "type", None) == "text")
@@ -223,12 +217,12 @@ class ClaudeClient:
             extra={"problems": problems[:20]},
         )
 
-    def _create(self, *, purpose, system, messages, output_config, max_tokens, recorder):
+    def _create(self, *, purpose, system, messages, output_config, recorder):
         token = _current_call.set(_CallContext(recorder=recorder, purpose=purpose))
         try:
             return self._sdk.messages.create(
                 model=self.model,
-                max_tokens=max_tokens,
+                max_tokens=self.max_tokens,
                 system=system,
                 messages=messages,
                 output_config=output_config,

@@ -17,18 +17,16 @@ from models import GenerationCall, GenerationLog, db, utcnow
 from observability import current_request_id
 from services import metrics
 from services.errors import ClaudeError, ServiceError
+from services.pricing import TOKEN_KINDS
 
-TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 _MAX_ERROR_CHARS = 2000
 
 
 class Operation:
     """The audit of one running operation; the Claude adapter feeds it CallRecords."""
 
-    def __init__(self, log_id, *, provider, model):
+    def __init__(self, log_id):
         self.log_id = log_id
-        self.provider = provider
-        self.model = model
         self.calls = []
         self.job_description_id = None
         self.interview_id = None
@@ -49,11 +47,11 @@ class Operation:
         tokens_used, claude_calls, cost_usd (Decimal USD), unpriced_calls} summed over every recorded
         attempt (tokens as Anthropic reported them; cost at the prices when recorded)."""
         with self._lock:
-            sums = {field: sum(getattr(call, field) for call in self.calls) for field in TOKEN_FIELDS}
+            sums = {field: sum(getattr(call, field) for call in self.calls) for field in TOKEN_KINDS}
             sums["claude_calls"] = len(self.calls)
             sums["cost_usd"] = sum((call.cost_usd for call in self.calls if call.cost_usd is not None), Decimal(0))
             sums["unpriced_calls"] = sum(1 for call in self.calls if call.cost_usd is None)
-        sums["tokens_used"] = sum(sums[field] for field in TOKEN_FIELDS)
+        sums["tokens_used"] = sum(sums[field] for field in TOKEN_KINDS)
         return sums
 
     @property
@@ -66,10 +64,12 @@ class Operation:
 def audited_operation(operation_type, *, claude, req_id=None, user_id=None, prompt_version=None):
     """Open a generation_logs row (status in_progress) and close it as success or failed.
 
-    Yields an Operation to pass to ClaudeClient.generate_json as ``recorder``. On an exception
-    the request's session is rolled back first, then the row is marked failed with the
-    error's kind and message, and the exception propagates.
+    Yields an Operation to pass to ClaudeClient.generate_json as ``recorder``. The caller's
+    session is closed first (ending any read it made), so no transaction or pooled connection
+    is held while Claude works. On an exception the session is rolled back first, then the row
+    is marked failed with the error's kind and message, and the exception propagates.
     """
+    db.session.close()
     with Session(db.engine) as session:
         log = GenerationLog(
             operation_type=operation_type,
@@ -85,7 +85,7 @@ def audited_operation(operation_type, *, claude, req_id=None, user_id=None, prom
         session.add(log)
         session.commit()
         log_id = log.id
-    operation = Operation(log_id, provider=claude.provider, model=claude.model)
+    operation = Operation(log_id)
     started = time.perf_counter()
     try:
         yield operation
@@ -117,7 +117,7 @@ def _finish(operation, started, *, status, error_kind=None, error_message=None):
         log.cache_hits = operation.cache_hits
         log.cache_misses = operation.cache_misses
         log.tokens_avoided = operation.tokens_avoided
-        for field in (*TOKEN_FIELDS, "tokens_used", "claude_calls", "cost_usd", "unpriced_calls"):
+        for field in (*TOKEN_KINDS, "tokens_used", "claude_calls", "cost_usd", "unpriced_calls"):
             setattr(log, field, totals[field])
         models_seen = {call.model for call in operation.calls if call.model}
         if len(models_seen) == 1:
@@ -135,7 +135,7 @@ def _finish(operation, started, *, status, error_kind=None, error_message=None):
                     latency_ms=call.latency_ms,
                     cost_usd=call.cost_usd,
                     started_at=call.started_at,
-                    **{field: getattr(call, field) for field in TOKEN_FIELDS},
+                    **{field: getattr(call, field) for field in TOKEN_KINDS},
                 )
             )
         session.commit()

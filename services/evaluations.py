@@ -18,11 +18,12 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from models import Evaluation, EvaluationQuestion, Interview, JobDescription, db, utcnow
+from models import Evaluation, EvaluationQuestion, Interview, db, utcnow
 from prompts import ASSESSMENT_SCHEMA, PROMPT_VERSION, build_assessment_messages
 from services.audit import audited_operation
 from services.errors import Conflict, InvalidInput, NotFound
 from services.generated_content import assessment_validator
+from services.jd_enhancement import job_description_id_for, unknown_requisition
 
 MODES = ("ai", "manual")
 MIN_EVIDENCE_CHARS = 8
@@ -119,7 +120,6 @@ def create_evaluation(
         q.question_number: {"question_text": q.question_text, "criteria": [c["criterion"] for c in q.criteria], "full": q.criteria}
         for q in interview.questions
     }
-    db.session.close()  # end the read: no connection is held while Claude works
 
     base = {
         "interview_id": interview_id,
@@ -265,7 +265,7 @@ def get_evaluation(evaluation_id):
 
 def list_evaluations_for_interview(interview_id):
     """Return an interview's evaluations, newest first. Raises NotFound for an unknown interview."""
-    if db.session.get(Interview, interview_id) is None:
+    if db.session.scalar(db.select(Interview.id).where(Interview.id == interview_id)) is None:
         raise NotFound(f"Interview {interview_id} not found")
     return db.session.scalars(
         db.select(Evaluation).where(Evaluation.interview_id == interview_id).order_by(Evaluation.created_at.desc(), Evaluation.id.desc())
@@ -277,8 +277,8 @@ def list_evaluations_for_requisition(req_id):
 
     Raises NotFound when the requisition has no job description.
     """
-    if db.session.scalar(db.select(JobDescription.id).where(JobDescription.req_id == req_id)) is None:
-        raise NotFound(f"No job description or interview for requisition {req_id!r}", req_id=req_id)
+    if job_description_id_for(req_id) is None:
+        raise unknown_requisition(req_id)
     return db.session.scalars(
         db.select(Evaluation)
         .where(Evaluation.req_id == req_id)

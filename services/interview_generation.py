@@ -73,7 +73,6 @@ def generate_interview(
         raise Conflict(f"Job description {job_description_id} has not been enhanced yet", req_id=req_id)
     title = job_description.enhanced_title or job_description.basic_title
     description, level = job_description.enhanced_description, job_description.basic_level
-    db.session.close()  # end the read: no connection is held while Claude works
     use_cache = question_cache.settings.enabled and use_cache is not False
 
     with audited_operation(

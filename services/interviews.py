@@ -2,8 +2,9 @@
 
 from sqlalchemy.orm import joinedload
 
-from models import Interview, JobDescription, db, utcnow
+from models import Interview, db, utcnow
 from services.errors import Conflict, InvalidInput, NotFound
+from services.jd_enhancement import job_description_id_for, unknown_requisition
 
 STATUSES = ("draft", "published", "archived")
 # Allowed status changes; setting the current status again is a no-op.
@@ -23,8 +24,8 @@ def list_interviews_for_requisition(req_id):
     interviews = db.session.scalars(
         db.select(Interview).where(Interview.req_id == req_id).order_by(Interview.version.desc(), Interview.id.desc())
     ).all()
-    if not interviews and db.session.scalar(db.select(JobDescription.id).where(JobDescription.req_id == req_id)) is None:
-        raise NotFound(f"No job description or interview for requisition {req_id!r}", req_id=req_id)
+    if not interviews and job_description_id_for(req_id) is None:
+        raise unknown_requisition(req_id)
     return interviews
 
 

@@ -46,10 +46,9 @@ def enhance_job_description(
     ClaudeClient.generate_json (502/503/504). Audited as operation "jd_enhancement".
     """
     work_inputs = {field: (work_inputs or {}).get(field) for field in WORK_FIELDS}
-    existing_id = db.session.scalar(db.select(JobDescription.id).where(JobDescription.req_id == req_id))
+    existing_id = job_description_id_for(req_id)
     if existing_id is not None and not replace:
         raise _already_enhanced(req_id, existing_id)
-    db.session.close()  # end the read: no connection is held while Claude works
 
     with audited_operation(
         "jd_enhancement", claude=claude, req_id=req_id, user_id=user_id, prompt_version=PROMPT_VERSION
@@ -89,10 +88,20 @@ def enhance_job_description(
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
-            existing_id = db.session.scalar(db.select(JobDescription.id).where(JobDescription.req_id == req_id))
+            existing_id = job_description_id_for(req_id)
             raise _already_enhanced(req_id, existing_id) from None
         operation.job_description_id = job_description.id
     return EnhancementResult(job_description, operation.tokens_used, claude.provider, claude.model)
+
+
+def job_description_id_for(req_id):
+    """Return the id of a requisition's job description, or None when it has none."""
+    return db.session.scalar(db.select(JobDescription.id).where(JobDescription.req_id == req_id))
+
+
+def unknown_requisition(req_id):
+    """The NotFound (404) for a requisition with no job description, hence no interviews."""
+    return NotFound(f"No job description or interview for requisition {req_id!r}", req_id=req_id)
 
 
 def get_job_description(req_id):

@@ -10,6 +10,8 @@ import os
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess
 
+from services.pricing import TOKEN_KINDS
+
 HTTP_REQUESTS = Counter(
     "techscreen_http_requests_total", "HTTP requests answered, by route template, method and status",
     ["endpoint", "method", "status"],
@@ -30,7 +32,6 @@ CLAUDE_COST = Counter("techscreen_claude_cost_usd_total", "USD spent on Claude a
 CLAUDE_ERRORS = Counter("techscreen_claude_errors_total", "Operations that failed on Claude, by error kind", ["kind"])
 CACHE_LOOKUPS = Counter("techscreen_question_cache_lookups_total", "Question cache slot look-ups, by result (hit or miss)", ["result"])
 
-TOKEN_KINDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 
 
 def record_claude_call(record):

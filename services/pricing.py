@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
+# Anthropic's usage fields (Messages API ``usage``), the token kinds every record and report sums.
+TOKEN_KINDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 PER_MILLION = Decimal(1_000_000)
 SIX_PLACES = Decimal("0.000001")
 

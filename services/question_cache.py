@@ -31,7 +31,7 @@ from sqlalchemy import func, or_
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from models import QuestionCacheEntry, db, utcnow
+from models import GenerationLog, QuestionCacheEntry, db, utcnow
 from services.errors import NotFound
 
 GAP_SECONDS = 60.0  # how long a skipped id is asked for again (a transaction still committing)
@@ -211,11 +211,10 @@ def store_questions(questions, *, tokens_per_question, prompt_version):
     """Insert generated questions into the cache, ignoring keys already present (race-safe).
 
     questions: [{topic, skill_level, question_type, question_text, expected_answer, criteria}].
-    Returns {normalized key tuple: entry id} for every question (new or existing). Part of the
-    caller's transaction; never raises IntegrityError for a duplicate key.
+    Part of the caller's transaction; never raises IntegrityError for a duplicate key.
     """
     if not questions:
-        return {}
+        return
     now = utcnow()
     rows = []
     for q in questions:
@@ -236,14 +235,6 @@ def store_questions(questions, *, tokens_per_question, prompt_version):
             }
         )
     db.session.execute(_insert_ignoring_duplicates(rows))
-    keys = {(r["skill_level"], r["question_type"], r["normalized_topic"]) for r in rows}
-    found = db.session.execute(
-        db.select(
-            QuestionCacheEntry.id, QuestionCacheEntry.skill_level, QuestionCacheEntry.question_type,
-            QuestionCacheEntry.normalized_topic,
-        ).where(QuestionCacheEntry.normalized_topic.in_({k[2] for k in keys}))
-    ).all()
-    return {(level, qtype, norm): entry_id for entry_id, level, qtype, norm in found if (level, qtype, norm) in keys}
 
 
 def _insert_ignoring_duplicates(rows):
@@ -341,8 +332,6 @@ def cache_stats():
 
     hits/misses/tokens_avoided are summed from successful interview_generation audit rows.
     """
-    from models import GenerationLog
-
     entries = db.session.scalar(db.select(func.count()).select_from(QuestionCacheEntry))
     hits, misses, avoided = db.session.execute(
         db.select(

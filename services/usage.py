@@ -23,6 +23,7 @@ from sqlalchemy import BigInteger, and_, case, func, or_, type_coerce
 
 from models import GenerationLog, db
 from services.errors import InvalidInput, NotFound
+from services.pricing import TOKEN_KINDS
 
 GROUP_KEYS = ("day", "operation_type", "user_id", "req_id", "model", "status")
 MAX_GROUP_KEYS = 2
@@ -30,7 +31,6 @@ DEFAULT_GROUP_BY = ("day",)
 STATUSES = ("in_progress", "success", "failed", "refused")
 # Known operation types (the filter accepts any string: a new operation needs no change here).
 OPERATION_TYPES = ("jd_enhancement", "interview_generation", "candidate_scoring")
-TOKEN_KINDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 # Per group and overall, in this order (also the CSV columns after the group keys).
 TOTAL_FIELDS = (
     "operations",
