@@ -19,6 +19,7 @@ from routes.errors import Api, error_response, register_error_handlers
 from routes.metrics import register_request_metrics
 from routes.rate_limits import limiter
 from services.budgets import BudgetPolicy
+from services.evaluations import Thresholds
 from services.question_cache import QuestionCache
 
 migrate = Migrate()
@@ -43,6 +44,7 @@ def create_app(config_class=None, **overrides):
     app.extensions["claude"] = build_claude_client(app.config, provider)
     app.extensions["question_cache"] = QuestionCache.from_config(app.config)
     app.extensions["budgets"] = BudgetPolicy.from_config(app.config)
+    app.extensions["evaluation_thresholds"] = Thresholds.from_config(app.config)
 
     app.after_request(_tidy_retry_after)  # registered first, so it runs after Flask-Limiter's hook
     limiter.init_app(app)
@@ -89,22 +91,22 @@ def warm_up(app):
     through the whole stack. A failure (e.g. the database not up yet) is logged, never fatal.
     Called by gunicorn's post_worker_init hook (gunicorn.conf.py); bench/README.md shows why.
     """
-    from sqlalchemy.orm import configure_mappers, joinedload
+    from sqlalchemy.orm import configure_mappers
 
     from models import Interview, InterviewQuestion
     from routes.schemas import InterviewListResponseSchema, InterviewResponseSchema
-    from services.interviews import list_interviews_for_requisition
     from services.errors import NotFound
+    from services.interviews import get_interview, list_interviews_for_requisition
 
     started = time.perf_counter()
     try:
         configure_mappers()
         with app.app_context():
-            db.session.get(Interview, 0, options=[joinedload(Interview.questions)])
-            try:
-                list_interviews_for_requisition("warm-up")
-            except NotFound:
-                pass
+            for read, argument in ((get_interview, 0), (list_interviews_for_requisition, "warm-up")):
+                try:
+                    read(argument)
+                except NotFound:
+                    pass
             db.session.remove()
         sample = Interview(id=0, job_description_id=0, req_id="warm-up", interview_name="warm-up", status="draft", version=1,
                            questions=[InterviewQuestion(question_number=1, question_text="q", question_type="technical",

@@ -63,11 +63,14 @@ def mysql_tls_connect_args(mode, ca_file=None):
 
     preferred -> {} (PyMySQL's default; its context is shared by install_connection_hooks),
     disabled -> {"ssl_disabled": True}, the others -> {"ssl": <this process's SSLContext>}.
-    Raises ConfigError for an unknown mode or a missing CA file.
+    Raises ConfigError for an unknown mode, a missing CA file, or a CA file with a mode that
+    does not verify (it would be silently ignored).
     """
     mode = (mode or "preferred").strip().lower()
     if mode not in SSL_MODES:
         raise ConfigError(f"DB_SSL_MODE must be one of {', '.join(SSL_MODES)}, not {mode!r}")
+    if ca_file and mode not in ("verify_ca", "verify_identity"):
+        raise ConfigError(f"DB_SSL_CA is used only with DB_SSL_MODE verify_ca or verify_identity, not {mode!r}")
     if ca_file and not os.path.isfile(ca_file):
         raise ConfigError(f"DB_SSL_CA names no file: {ca_file!r}")
     if mode == "preferred":

@@ -7,11 +7,15 @@ db.session. Validation errors answer 400 with the error envelope (routes/errors.
 import json
 
 import flask_smorest
+from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 
 
 class _Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400  # webargs' default is 422; the contract says 400 naming the field
+    # An unknown query argument (a typo such as per_pag) is a 400 naming it, as unknown body fields
+    # are, not silently ignored (webargs' default for the query string is EXCLUDE).
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
 
     def _raw_load_json(self, req):
         try:

@@ -6,7 +6,7 @@ from prompts import QUESTION_TYPES, SKILL_LEVELS
 from routes import Blueprint, guard_ids
 from routes.rate_limits import read_limit, write_limit
 from routes.auth import SECURITY, require_roles
-from routes.schemas import StrictRequestSchema
+from routes.schemas import StrictRequestSchema, SuccessSchema
 from services.question_cache import cache_stats, delete_entry, list_entries, purge
 
 blp = Blueprint("admin_cache", __name__, url_prefix="/api/admin/cache", description="Question cache administration (admin)")
@@ -74,15 +74,13 @@ class PageSchema(Schema):
     total = fields.Integer()
 
 
-class CacheListResponseSchema(Schema):
-    success = fields.Boolean(dump_default=True)
+class CacheListResponseSchema(SuccessSchema):
     stats = fields.Nested(CacheStatsSchema)
     entries = fields.List(fields.Nested(CacheEntrySchema))
     pagination = fields.Nested(PageSchema)
 
 
-class DeletedResponseSchema(Schema):
-    success = fields.Boolean(dump_default=True)
+class DeletedResponseSchema(SuccessSchema):
     deleted = fields.Integer()
 
 

@@ -5,7 +5,6 @@ from datetime import date
 
 from flask import Response, request
 from marshmallow import (
-    RAISE,
     Schema,
     ValidationError,
     fields,
@@ -17,6 +16,7 @@ from models import REQ_ID_LENGTH, USER_ID_LENGTH
 from routes import Blueprint, guard_ids
 from routes.rate_limits import read_limit
 from routes.auth import SECURITY, require_roles
+from routes.schemas import SuccessSchema
 from services.usage import (
     DEFAULT_PAGE_SIZE,
     GROUP_KEYS,
@@ -167,8 +167,7 @@ class UsageFiltersSchema(Schema):
     status = fields.String(allow_none=True)
 
 
-class UsageReportResponseSchema(Schema):
-    success = fields.Boolean(dump_default=True)
+class UsageReportResponseSchema(SuccessSchema):
     filters = fields.Nested(UsageFiltersSchema, metadata={"description": "The filters applied (null = not filtered)."})
     group_by = fields.List(fields.String(), metadata={"description": "The group keys, in order."})
     totals = fields.Nested(UsageTotalsSchema, metadata={"description": "Over every selected row (= the groups summed)."})
@@ -226,14 +225,12 @@ class GenerationLogDetailSchema(GenerationLogSchema):
     calls = fields.List(fields.Nested(GenerationCallSchema), metadata={"description": "HTTP attempts, oldest first."})
 
 
-class GenerationLogListResponseSchema(Schema):
-    success = fields.Boolean(dump_default=True)
+class GenerationLogListResponseSchema(SuccessSchema):
     generation_logs = fields.List(fields.Nested(GenerationLogSchema), metadata={"description": "Newest first (started_at, then id, descending)."})
     next_cursor = fields.String(allow_none=True, metadata={"description": "Pass as `cursor` for the next page; null on the last page."})
 
 
-class GenerationLogResponseSchema(Schema):
-    success = fields.Boolean(dump_default=True)
+class GenerationLogResponseSchema(SuccessSchema):
     generation_log = fields.Nested(GenerationLogDetailSchema)
 
 
@@ -295,7 +292,7 @@ def _wants_csv(requested_format):
 @blp.route("/usage")
 @read_limit
 @require_roles(*AUDIT_ROLES)
-@blp.arguments(UsageQuerySchema, location="query", unknown=RAISE)
+@blp.arguments(UsageQuerySchema, location="query")
 @blp.response(200, UsageReportResponseSchema, example=_REPORT_EXAMPLE, description=_REPORT_DESCRIPTION)
 @blp.alt_response(200, schema={"type": "string"}, content_type="text/csv", example=_CSV_EXAMPLE, success=True,
                   description=_REPORT_DESCRIPTION)
@@ -326,7 +323,7 @@ def get_usage_report(query):
 @blp.route("/generation-logs")
 @read_limit
 @require_roles(*AUDIT_ROLES)
-@blp.arguments(GenerationLogQuerySchema, location="query", unknown=RAISE)
+@blp.arguments(GenerationLogQuerySchema, location="query")
 @blp.response(200, GenerationLogListResponseSchema, example={"success": True, "generation_logs": [_LOG_EXAMPLE],
                                                              "next_cursor": "MjAyNi0xMS0wMVQwOTozMDowMC4xMjUwMDB8ODEy"})
 @blp.error_responses(400, 401, 403, 429)

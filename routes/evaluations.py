@@ -9,10 +9,9 @@ from routes.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
 from routes.idempotency import idempotent
 from routes.rate_limits import claude_limit, read_limit, write_limit
 from routes.auth import READ_ROLES, SECURITY, WRITE_ROLES, current_user_id, require_roles
-from routes.schemas import OptionalText, StrictRequestSchema
+from routes.schemas import OptionalText, StrictRequestSchema, SuccessSchema
 from services.evaluations import (
     MODES,
-    Thresholds,
     create_evaluation,
     delete_evaluation,
     erase_candidate,
@@ -114,18 +113,15 @@ class EvaluationSchema(Schema):
     created_at = fields.DateTime()
 
 
-class EvaluationResponseSchema(Schema):
-    success = fields.Boolean(dump_default=True)
+class EvaluationResponseSchema(SuccessSchema):
     evaluation = fields.Nested(EvaluationSchema)
 
 
-class EvaluationListResponseSchema(Schema):
-    success = fields.Boolean(dump_default=True)
+class EvaluationListResponseSchema(SuccessSchema):
     evaluations = fields.List(fields.Nested(EvaluationSchema))
 
 
-class ErasureResponseSchema(Schema):
-    success = fields.Boolean(dump_default=True)
+class ErasureResponseSchema(SuccessSchema):
     deleted = fields.Integer(metadata={"description": "Evaluations erased."})
 
 
@@ -158,7 +154,7 @@ def create_candidate_evaluation(body, interview_id):
     """
     result = create_evaluation(
         claude=current_app.extensions["claude"],
-        thresholds=Thresholds.from_config(current_app.config),
+        thresholds=current_app.extensions["evaluation_thresholds"],
         interview_id=interview_id,
         user_id=current_user_id(),
         **body,

@@ -208,19 +208,21 @@ class InterviewSchema(Schema):
     questions = fields.List(fields.Nested(QuestionSchema))
 
 
-class _Success(Schema):
+class SuccessSchema(Schema):
+    """Base of every success response: ``success`` is always true."""
+
     success = fields.Boolean(dump_default=True)
 
 
-class EnhanceResponseSchema(_Success, JobDescriptionSchema):
+class EnhanceResponseSchema(SuccessSchema, JobDescriptionSchema):
     tokens_used = fields.Integer(metadata={"description": "Tokens billed for this enhancement (input + output + cache write + cache read)."})
 
 
-class JobDescriptionResponseSchema(_Success):
+class JobDescriptionResponseSchema(SuccessSchema):
     job_description = fields.Nested(JobDescriptionSchema)
 
 
-class GenerateResponseSchema(_Success):
+class GenerateResponseSchema(SuccessSchema):
     interview_id = fields.Integer()
     req_id = fields.String()
     interview_name = fields.String()
@@ -232,7 +234,7 @@ class GenerateResponseSchema(_Success):
     created_at = fields.DateTime()
 
 
-class WorkflowResponseSchema(_Success):
+class WorkflowResponseSchema(SuccessSchema):
     job_description_id = fields.Integer()
     interview_id = fields.Integer()
     req_id = fields.String()
@@ -245,11 +247,11 @@ class WorkflowResponseSchema(_Success):
     created_at = fields.DateTime()
 
 
-class InterviewResponseSchema(_Success):
+class InterviewResponseSchema(SuccessSchema):
     interview = fields.Nested(InterviewSchema)
 
 
-class InterviewListResponseSchema(_Success):
+class InterviewListResponseSchema(SuccessSchema):
     req_id = fields.String()
     interviews = fields.List(fields.Nested(InterviewSchema))
 

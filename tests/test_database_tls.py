@@ -73,6 +73,7 @@ def test_verify_identity_also_checks_the_host_name(ca_file):
     [
         ({"DB_SSL_MODE": "on"}, "DB_SSL_MODE must be one of preferred, disabled, required, verify_ca, verify_identity"),
         ({"DB_SSL_MODE": "verify_ca", "DB_SSL_CA": "/nonexistent/ca.pem"}, "DB_SSL_CA names no file"),
+        ({"DB_SSL_CA": "/etc/hostname"}, "DB_SSL_CA is used only with DB_SSL_MODE verify_ca or verify_identity"),
     ],
 )
 def test_bad_tls_settings_stop_the_app_at_startup_naming_the_setting(overrides, message):

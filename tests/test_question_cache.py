@@ -437,3 +437,10 @@ def test_simultaneous_lookups_share_one_full_index_reload(cache_app):
     assert errors == []
     assert index.full_reloads == 1
     assert len(index) == 5
+
+
+def test_an_unknown_query_argument_is_400_naming_it(cache_client, cache_admin):
+    response = cache_client.get("/api/admin/cache?per_pag=3", headers=cache_admin)
+
+    assert response.status_code == 400
+    assert "per_pag" in response.get_json()["errors"]
