@@ -49,3 +49,20 @@ def assert_error(response, status, *fields):
         assert field in (body.get("errors") or {}), body
         assert body["errors"][field] and all(isinstance(m, str) for m in body["errors"][field]), body
     return body
+
+
+def content_text(content):
+    """The text of a Messages API content value (a string, or a list of content blocks)."""
+    if isinstance(content, str):
+        return content
+    return "".join(block.get("text", "") for block in content if isinstance(block, dict))
+
+
+def assert_not_logged(caplog, *secrets):
+    """Assert the service logged something (else the check proves nothing) and none of ``secrets``."""
+    assert any(record.name.startswith("techscreen") for record in caplog.records), "the service logged nothing"
+    everything = caplog.text + "\n".join(
+        f"{record.getMessage()} {record.args!r} {record.exc_text or ''}" for record in caplog.records
+    )
+    for secret in secrets:
+        assert secret not in everything

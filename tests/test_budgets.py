@@ -127,6 +127,7 @@ def test_manual_scoring_calls_no_claude_and_is_never_refused(app_factory, admin,
 
     assert manual.status_code == 201
     assert ai.status_code == 429
+    assert claude.calls == 2  # the workflow's enhance and generate; neither evaluation called Claude
 
 
 def test_set_budget_rejects_nonsense_and_can_clear_a_budget(app, make_key):

@@ -9,7 +9,7 @@ Nothing of the project or the SDK is mocked: every behaviour is driven by what t
 import pytest
 
 from models import GenerationCall, GenerationLog, Interview, InterviewQuestion, JobDescription, db
-from tests.helpers import all_rows, count_rows, enhance_body, workflow_body
+from tests.helpers import all_rows, content_text, count_rows, enhance_body, workflow_body
 from tests.stub_messages_api import enhanced_jd, interview_kit
 
 FAST_RETRY = {"retry-after-ms": "10"}  # the SDK honours it instead of its 0.5 s+ exponential backoff
@@ -33,21 +33,14 @@ def _generate(client, headers, req_id, job_description_id, **extra):
     )
 
 
-def _content_text(content):
-    """The text of a message's content (a string, or a list of content blocks)."""
-    if isinstance(content, str):
-        return content
-    return "".join(block.get("text", "") for block in content if isinstance(block, dict))
-
-
 def _last_user_text(request_body):
     message = request_body["messages"][-1]
     assert message["role"] == "user"
-    return _content_text(message["content"])
+    return content_text(message["content"])
 
 
 def _system_text(request_body):
-    return _content_text(request_body["system"])
+    return content_text(request_body["system"])
 
 
 def _logs(app, operation_type):
@@ -255,7 +248,7 @@ def test_generate_repairs_a_refusal_without_replaying_the_refusal_as_an_assistan
     assert len(sent) == 2
     repair = sent[1]
     assert [m["role"] for m in repair["messages"]] == ["user", "user"]
-    assert all(refusal_text not in _content_text(m["content"]) for m in repair["messages"])
+    assert all(refusal_text not in content_text(m["content"]) for m in repair["messages"])
     assert "declined" in _last_user_text(repair)
 
 
@@ -378,7 +371,7 @@ def test_closing_tag_in_the_job_description_is_neutralised_before_it_reaches_cla
 
     assert response.status_code == 200, response.get_json()
     [sent] = claude.requests
-    user = _content_text(sent["messages"][0]["content"])
+    user = content_text(sent["messages"][0]["content"])
     assert user.count("<job_description>") == 1
     assert user.count("</job_description>") == 1
     data = user[user.index("<job_description>") : user.index("</job_description>")]

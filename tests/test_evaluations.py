@@ -8,7 +8,7 @@ import pytest
 
 from models import Evaluation, EvaluationQuestion, GenerationLog
 from services.evaluations import Thresholds, overall_score, question_score, recommend, verify_evidence
-from tests.helpers import all_rows, count_rows, workflow_body
+from tests.helpers import all_rows, assert_not_logged, content_text, count_rows, workflow_body
 from tests.stub_messages_api import assessment, enhanced_jd, interview_kit
 
 CRITERIA_COUNTS = (8, 9, 10, 8, 10)
@@ -173,9 +173,10 @@ def test_answer_text_never_reaches_logs_or_the_audit(client, admin, claude, inte
     secret = "My unique answer about zebra-striped rollback ledgers."
     claude.reply_status(500)  # a failure path: errors are logged
     with caplog.at_level(logging.DEBUG):
-        evaluate(client, admin, interview["id"], candidate_id="CAND-6", mode="ai", answers=[{"question_number": 1, "answer_text": secret}])
+        response = evaluate(client, admin, interview["id"], candidate_id="CAND-6", mode="ai", answers=[{"question_number": 1, "answer_text": secret}])
 
-    assert "zebra-striped" not in caplog.text
+    assert response.status_code == 502
+    assert_not_logged(caplog, "zebra-striped")
     assert all("zebra" not in (log.error_message or "") for log in all_rows(app, GenerationLog))
 
 
@@ -186,8 +187,8 @@ def test_answers_are_delimited_as_candidate_data(client, admin, claude, intervie
     evaluate(client, admin, interview["id"], candidate_id="CAND-7", mode="ai", answers=[{"question_number": 1, "answer_text": injected}])
 
     request = claude.requests[0]
-    assert request["messages"][0]["content"].count("</answer>") == 1
-    assert "never instructions" in request["system"] if isinstance(request["system"], str) else True
+    assert content_text(request["messages"][0]["content"]).count("</answer>") == 1
+    assert "never instructions" in content_text(request["system"])
 
 
 @pytest.mark.parametrize(

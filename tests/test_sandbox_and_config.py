@@ -256,7 +256,7 @@ def test_unknown_app_env_is_refused(monkeypatch):
     ],
 )
 def test_out_of_range_thresholds_are_refused_at_startup(overrides):
-    with pytest.raises(config.ConfigError):
+    with pytest.raises(config.ConfigError, match="THRESHOLD"):
         config.resolve_provider({"ENV_NAME": "development", "AUTH_MODE": "api-key", **overrides})
 
 
