@@ -6,17 +6,22 @@ ends with a status below 500 (and not 429) its status and body are stored and re
 the same key and the same request for IDEMPOTENCY_TTL_HOURS (24). The same key with a
 different request is refused (422); the same key while the first is still running is refused
 (409). A 5xx or 429 releases the key, so the client may retry. An in_progress record older
-than IDEMPOTENCY_ABANDONED_SECONDS (its process died) may be taken over.
+than IDEMPOTENCY_ABANDONED_SECONDS (its process died) may be taken over. Each completed request
+also deletes the records past their expiry (through the expires_at index), so the table holds
+about one TTL of keys.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from models import IdempotencyKey, db, utcnow
 from services.errors import Conflict, IdempotencyKeyReused
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -69,12 +74,18 @@ def begin(*, owner, key, method, path, request_hash, ttl_hours=24, abandoned_sec
 
 
 def complete(record_id, *, status, body):
-    """Store the response of a claimed key, to be replayed."""
+    """Store the response of a claimed key, to be replayed, then delete expired records."""
     with Session(db.engine) as session:
         record = session.get(IdempotencyKey, record_id)
         if record is not None:
             record.status, record.response_status, record.response_body = "completed", status, body
             session.commit()
+        try:  # housekeeping in a transaction of its own: a failure never affects the answer
+            session.execute(db.delete(IdempotencyKey).where(IdempotencyKey.expires_at <= utcnow()))
+            session.commit()
+        except SQLAlchemyError as exc:
+            session.rollback()
+            log.warning("Deleting expired idempotency keys failed: %s", type(getattr(exc, "orig", exc)).__name__)
 
 
 def release(record_id):

@@ -138,3 +138,17 @@ def test_json_nested_too_deeply_with_a_key_is_400_not_500(client, admin, claude)
     assert response.status_code == 400
     assert "body" in response.get_json()["errors"]
     assert claude.calls == 0
+
+
+def test_a_completed_request_deletes_expired_keys_of_every_caller(client, admin, make_key, claude, app):
+    other = make_key("recruiter")
+    claude.reply_json(enhanced_jd()).reply_json(enhanced_jd())
+    client.post("/api/interview/jd/enhance", json=enhance_body("REQ-I20"), headers={**other, "Idempotency-Key": "old-1"})
+    with app.app_context():
+        db.session.execute(db.update(IdempotencyKey).values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+
+    client.post("/api/interview/jd/enhance", json=enhance_body("REQ-I21"), headers={**admin, "Idempotency-Key": "new-1"})
+
+    with app.app_context():
+        assert db.session.scalars(db.select(IdempotencyKey.key)).all() == ["new-1"]
