@@ -9,7 +9,7 @@ from routes.idempotency import idempotent
 from routes.rate_limits import claude_limit, read_limit
 from routes.auth import READ_ROLES, SECURITY, WRITE_ROLES, current_user_id, require_roles
 from routes.schemas import EnhanceRequestSchema, EnhanceResponseSchema, JobDescriptionResponseSchema, job_description_fields
-from services.jd_enhancement import WORK_FIELDS, enhance_job_description, get_job_description
+from services.jd_enhancement import enhance_job_description, get_job_description
 
 blp = Blueprint("job_descriptions", __name__, url_prefix="/api/interview/jd", description="Job descriptions of requisitions")
 
@@ -30,10 +30,7 @@ def create_enhanced_job_description(body):
     `tokens_used` counts every token billed for this call (input, output, cache write, cache read).
     Roles: admin, recruiter.
     """
-    work_inputs = {field: body.pop(field) for field in WORK_FIELDS}
-    result = enhance_job_description(
-        claude=current_app.extensions["claude"], work_inputs=work_inputs, user_id=current_user_id(), **body
-    )
+    result = enhance_job_description(claude=current_app.extensions["claude"], user_id=current_user_id(), **body)
     return {**job_description_fields(result.job_description), "tokens_used": result.tokens_used}
 
 

@@ -6,12 +6,24 @@ silently ignored. Timestamps are UTC ISO 8601.
 """
 
 from flask import current_app
-from marshmallow import RAISE, Schema, ValidationError, fields, pre_dump, pre_load, validate, validates, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_dump,
+    pre_load,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from models import REQ_ID_LENGTH
 from routes import MAX_ID
 from services.generated_content import NonBlankString
 from services.interviews import STATUSES
+from services.jd_enhancement import WORK_FIELDS
 
 REQ_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 _req_id_validators = [
@@ -91,23 +103,37 @@ class EnhanceRequestSchema(StrictRequestSchema):
         if len(value) > limit:
             raise ValidationError(f"is {len(value)} characters; the limit is {limit}")
 
-    @validates("work_output", "work_role", "work_knowledge", "work_competencies")
+    @validates(*WORK_FIELDS)
     def _work_length(self, value, data_key, **kwargs):
         limit = current_app.config["MAX_WORK_INPUT_CHARS"]
         if value is not None and len(value) > limit:
             raise ValidationError(f"is {len(value)} characters; the limit is {limit}")
 
+    @post_load
+    def _group_work_inputs(self, data, **kwargs):
+        """Hand the four WORK fields to the services as one ``work_inputs`` mapping."""
+        data["work_inputs"] = {field: data.pop(field, None) for field in WORK_FIELDS}
+        return data
+
+
+def _interview_name():
+    return OptionalText(validate=validate.Length(max=255), metadata={"example": "Backend onsite, round 1"})
+
+
+def _use_cache():
+    return fields.Boolean(load_default=None, allow_none=True, metadata={"description": "Reuse cached questions (default: ENABLE_QUESTION_CACHE)."})
+
 
 class GenerateRequestSchema(StrictRequestSchema):
     req_id = fields.String(required=True, validate=_req_id_validators, metadata={"example": "REQ-2026-0042"})
     job_description_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID), metadata={"example": 1})
-    interview_name = OptionalText(validate=validate.Length(max=255), metadata={"example": "Backend onsite, round 1"})
-    use_cache = fields.Boolean(load_default=None, allow_none=True, metadata={"description": "Reuse cached questions (default: ENABLE_QUESTION_CACHE)."})
+    interview_name = _interview_name()
+    use_cache = _use_cache()
 
 
 class WorkflowRequestSchema(EnhanceRequestSchema):
-    interview_name = OptionalText(validate=validate.Length(max=255), metadata={"example": "Backend onsite, round 1"})
-    use_cache = fields.Boolean(load_default=None, allow_none=True)
+    interview_name = _interview_name()
+    use_cache = _use_cache()
 
 
 class InterviewUpdateSchema(StrictRequestSchema):

@@ -9,18 +9,15 @@ from routes.idempotency import idempotent
 from routes.rate_limits import claude_limit
 from routes.auth import SECURITY, WRITE_ROLES, current_user_id, require_roles
 from routes.schemas import WorkflowRequestSchema, WorkflowResponseSchema
-from services.jd_enhancement import WORK_FIELDS
 from services.workflow import run_full_workflow
 
 blp = Blueprint("workflow", __name__, url_prefix="/api/interview/workflow", description="Enhance and generate in one call")
 
 
 def _run(body):
-    work_inputs = {field: body.pop(field) for field in WORK_FIELDS}
     result = run_full_workflow(
         claude=current_app.extensions["claude"],
         question_cache=current_app.extensions["question_cache"],
-        work_inputs=work_inputs,
         user_id=current_user_id(),
         **body,
     )
