@@ -66,3 +66,28 @@ def assert_not_logged(caplog, *secrets):
     )
     for secret in secrets:
         assert secret not in everything
+
+
+def enhance(client, headers, claude, req_id="REQ-100", **overrides):
+    """Store an enhanced job description through HTTP (queues the stub's answer); return the response body."""
+    from tests.stub_messages_api import enhanced_jd
+
+    claude.reply_json(enhanced_jd())
+    response = client.post("/api/interview/jd/enhance", json=enhance_body(req_id, **overrides), headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def generate(client, headers, req_id, job_description_id, **extra):
+    """POST /api/interview/generate; return the response."""
+    return client.post(
+        "/api/interview/generate", json={"req_id": req_id, "job_description_id": job_description_id, **extra}, headers=headers
+    )
+
+
+def api_key_id(app, headers):
+    """The id of the API key in ``headers`` (Authorization: Bearer <key>), found by its hash."""
+    from services.api_keys import authenticate_api_key
+
+    with app.app_context():
+        return authenticate_api_key(headers["Authorization"].split()[1]).api_key_id

@@ -6,7 +6,7 @@ import pytest
 
 from models import GenerationLog, db, utcnow
 from services.budgets import period_bounds
-from tests.helpers import all_rows, enhance_body
+from tests.helpers import all_rows, api_key_id, enhance_body
 from tests.stub_messages_api import enhanced_jd
 
 RESERVES = {"jd_enhancement": 1000, "interview_generation": 5000, "candidate_scoring": 2000}
@@ -91,7 +91,7 @@ def test_a_key_budget_refuses_that_key_only(app_factory, make_key, claude):
     app = app_factory(BUDGET_RESERVE_TOKENS=RESERVES)
     client = app.test_client()
     frugal, other = make_key("recruiter"), make_key("recruiter")
-    key_id = _key_id(app, frugal)
+    key_id = api_key_id(app, frugal)
     result = app.test_cli_runner().invoke(args=["api-keys", "set-budget", str(key_id), "--daily", "5000"])
     assert result.exit_code == 0, result.output
     enhance(client, frugal, claude, "REQ-B10", spend=4_500)
@@ -131,7 +131,7 @@ def test_manual_scoring_calls_no_claude_and_is_never_refused(app_factory, admin,
 
 
 def test_set_budget_rejects_nonsense_and_can_clear_a_budget(app, make_key):
-    key_id = _key_id(app, make_key("viewer"))
+    key_id = api_key_id(app, make_key("viewer"))
     runner = app.test_cli_runner()
 
     assert runner.invoke(args=["api-keys", "set-budget", str(key_id), "--daily", "lots"]).exit_code != 0
@@ -140,8 +140,3 @@ def test_set_budget_rejects_nonsense_and_can_clear_a_budget(app, make_key):
     assert "daily default" in runner.invoke(args=["api-keys", "set-budget", str(key_id), "--daily", "none"]).output
 
 
-def _key_id(app, headers):
-    from services.api_keys import authenticate_api_key
-
-    with app.app_context():
-        return authenticate_api_key(headers["Authorization"].split()[1]).api_key_id

@@ -9,29 +9,13 @@ Nothing of the project or the SDK is mocked: every behaviour is driven by what t
 import pytest
 
 from models import GenerationCall, GenerationLog, Interview, InterviewQuestion, JobDescription, db
-from tests.helpers import all_rows, content_text, count_rows, enhance_body, workflow_body
+from tests.helpers import all_rows, content_text, count_rows, enhance, enhance_body, generate, workflow_body
 from tests.stub_messages_api import enhanced_jd, interview_kit
 
 FAST_RETRY = {"retry-after-ms": "10"}  # the SDK honours it instead of its 0.5 s+ exponential backoff
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-def _enhance(client, headers, claude, req_id="REQ-100", **overrides):
-    """Store an enhanced job description through HTTP; return its id."""
-    claude.reply_json(enhanced_jd())
-    response = client.post("/api/interview/jd/enhance", json=enhance_body(req_id, **overrides), headers=headers)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["job_description_id"]
-
-
-def _generate(client, headers, req_id, job_description_id, **extra):
-    return client.post(
-        "/api/interview/generate",
-        json={"req_id": req_id, "job_description_id": job_description_id, **extra},
-        headers=headers,
-    )
-
 
 def _last_user_text(request_body):
     message = request_body["messages"][-1]
@@ -82,12 +66,12 @@ INVALID_KITS = {
 def test_generate_succeeds_after_one_repair_when_claude_first_answers_invalid_output(
     client, admin, claude, app, invalid_output, problem
 ):
-    jd_id = _enhance(client, admin, claude, "REQ-R1")
+    jd_id = enhance(client, admin, claude, "REQ-R1")["job_description_id"]
     before = claude.calls
     claude.reply_json(invalid_output, usage={"input_tokens": 1000, "output_tokens": 200})
     claude.reply_json(interview_kit(), usage={"input_tokens": 1500, "output_tokens": 3000, "cache_read_input_tokens": 7})
 
-    response = _generate(client, admin, "REQ-R1", jd_id)
+    response = generate(client, admin, "REQ-R1", jd_id)
 
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
@@ -108,11 +92,11 @@ def test_generate_succeeds_after_one_repair_when_claude_first_answers_invalid_ou
 # --- 2. the repair fails too ------------------------------------------------------------------
 
 def test_generate_returns_502_when_claude_output_stays_invalid_after_the_repair(client, admin, claude, app):
-    jd_id = _enhance(client, admin, claude, "REQ-R2")
+    jd_id = enhance(client, admin, claude, "REQ-R2")["job_description_id"]
     claude.reply_json(interview_kit((8, 9, 10, 8)), usage={"input_tokens": 100, "output_tokens": 10})
     claude.reply_json(interview_kit((8, 7, 10, 8, 9)), usage={"input_tokens": 200, "output_tokens": 20, "cache_creation_input_tokens": 3})
 
-    response = _generate(client, admin, "REQ-R2", jd_id)
+    response = generate(client, admin, "REQ-R2", jd_id)
 
     body = _assert_error_envelope(response, 502, "REQ-R2")
     assert "unusable output" in body["error"]
@@ -234,13 +218,13 @@ def test_enhance_returns_502_when_claude_answers_500_on_every_attempt(client, ad
 # --- 7. stop reasons ------------------------------------------------------------------------------
 
 def test_generate_repairs_a_refusal_without_replaying_the_refusal_as_an_assistant_turn(client, admin, claude):
-    jd_id = _enhance(client, admin, claude, "REQ-REF")
+    jd_id = enhance(client, admin, claude, "REQ-REF")["job_description_id"]
     before = claude.calls
     refusal_text = "I can't help with designing this interview."
     claude.reply_json(refusal_text, stop_reason="refusal", usage={"input_tokens": 10, "output_tokens": 5})
     claude.reply_json(interview_kit(), usage={"input_tokens": 20, "output_tokens": 30})
 
-    response = _generate(client, admin, "REQ-REF", jd_id)
+    response = generate(client, admin, "REQ-REF", jd_id)
 
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["tokens_used"] == 65
@@ -290,20 +274,20 @@ def test_enhance_returns_502_and_stores_nothing_when_the_enhanced_description_is
 # --- 9. atomicity -------------------------------------------------------------------------------------
 
 def test_failed_generation_leaves_interview_and_question_counts_unchanged(client, admin, claude, app):
-    jd_id = _enhance(client, admin, claude, "REQ-ATOM")
+    jd_id = enhance(client, admin, claude, "REQ-ATOM")["job_description_id"]
     claude.reply_json(interview_kit())
-    assert _generate(client, admin, "REQ-ATOM", jd_id).status_code == 200
+    assert generate(client, admin, "REQ-ATOM", jd_id).status_code == 200
     counts = (count_rows(app, Interview), count_rows(app, InterviewQuestion))
     assert counts == (1, 5)
 
     claude.reply_json(interview_kit((8, 9, 10, 8))).reply_json(interview_kit((8, 9, 10, 8)))
-    failed = _generate(client, admin, "REQ-ATOM", jd_id)
+    failed = generate(client, admin, "REQ-ATOM", jd_id)
 
     assert failed.status_code == 502, failed.get_json()
     assert (count_rows(app, Interview), count_rows(app, InterviewQuestion)) == counts
     # The failure consumed no version number: the next success is version 2.
     claude.reply_json(interview_kit())
-    again = _generate(client, admin, "REQ-ATOM", jd_id)
+    again = generate(client, admin, "REQ-ATOM", jd_id)
     assert again.status_code == 200 and again.get_json()["interview"]["version"] == 2
 
 
@@ -325,7 +309,7 @@ def test_workflow_error_carries_job_description_id_when_generation_fails_after_e
     ]
     # The caller can retry generation alone with the id it was given.
     claude.reply_json(interview_kit())
-    assert _generate(client, admin, "REQ-WF", body["job_description_id"]).status_code == 200
+    assert generate(client, admin, "REQ-WF", body["job_description_id"]).status_code == 200
 
 
 # --- 10. no connection held while Claude works ------------------------------------------------------------
@@ -349,8 +333,8 @@ def test_no_database_connection_is_checked_out_while_claude_is_awaited(client, a
     assert workflow.status_code == 200, workflow.get_json()
 
     claude.reply_json(interview_kit())
-    generate = _generate(client, admin, "REQ-POOL", workflow.get_json()["job_description_id"])
-    assert generate.status_code == 200, generate.get_json()
+    generated = generate(client, admin, "REQ-POOL", workflow.get_json()["job_description_id"])
+    assert generated.status_code == 200, generated.get_json()
 
     claude.reply_json(enhanced_jd())
     replace = client.post("/api/interview/jd/enhance", json=enhance_body("REQ-POOL", replace=True), headers=admin)

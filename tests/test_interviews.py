@@ -2,31 +2,15 @@
 anthropic SDK against the stub Messages API."""
 
 from models import Interview, JobDescription
-from tests.helpers import all_rows, count_rows, enhance_body
+from tests.helpers import all_rows, count_rows, enhance, enhance_body, generate
 from tests.stub_messages_api import enhanced_jd, interview_kit
-
-
-def _enhance(client, headers, claude, req_id, **overrides):
-    """Store an enhanced job description through HTTP; return the response body."""
-    claude.reply_json(enhanced_jd())
-    response = client.post("/api/interview/jd/enhance", json=enhance_body(req_id, **overrides), headers=headers)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
-
-
-def _generate(client, headers, req_id, job_description_id, **extra):
-    return client.post(
-        "/api/interview/generate",
-        json={"req_id": req_id, "job_description_id": job_description_id, **extra},
-        headers=headers,
-    )
 
 
 def _interview(client, headers, claude, req_id="REQ-I", **extra):
     """Enhance a requisition and generate one interview; return the interview JSON."""
-    jd_id = _enhance(client, headers, claude, req_id)["job_description_id"]
+    jd_id = enhance(client, headers, claude, req_id)["job_description_id"]
     claude.reply_json(interview_kit())
-    response = _generate(client, headers, req_id, jd_id, **extra)
+    response = generate(client, headers, req_id, jd_id, **extra)
     assert response.status_code == 200, response.get_json()
     return response.get_json()["interview"]
 
@@ -38,11 +22,11 @@ def _patch(client, headers, interview_id, body):
 # --- versions and retrieval ----------------------------------------------------------------------
 
 def test_generating_twice_for_one_job_description_creates_versions_one_and_two(client, admin, claude):
-    jd_id = _enhance(client, admin, claude, "REQ-V")["job_description_id"]
+    jd_id = enhance(client, admin, claude, "REQ-V")["job_description_id"]
     claude.reply_json(interview_kit(topic_prefix="First"))
-    first = _generate(client, admin, "REQ-V", jd_id, interview_name="Round 1")
+    first = generate(client, admin, "REQ-V", jd_id, interview_name="Round 1")
     claude.reply_json(interview_kit(topic_prefix="Second"))
-    second = _generate(client, admin, "REQ-V", jd_id, interview_name="Round 2")
+    second = generate(client, admin, "REQ-V", jd_id, interview_name="Round 2")
 
     assert first.status_code == 200 and second.status_code == 200
     v1, v2 = first.get_json()["interview"], second.get_json()["interview"]
@@ -61,11 +45,11 @@ def test_generating_twice_for_one_job_description_creates_versions_one_and_two(c
 
 
 def test_generate_with_a_job_description_of_another_requisition_returns_400_naming_req_id(client, admin, claude, app):
-    other_jd = _enhance(client, admin, claude, "REQ-OTHER")["job_description_id"]
-    _enhance(client, admin, claude, "REQ-MINE")
+    other_jd = enhance(client, admin, claude, "REQ-OTHER")["job_description_id"]
+    enhance(client, admin, claude, "REQ-MINE")
     calls = claude.calls
 
-    response = _generate(client, admin, "REQ-MINE", other_jd)
+    response = generate(client, admin, "REQ-MINE", other_jd)
 
     assert response.status_code == 400
     body = response.get_json()
@@ -76,7 +60,7 @@ def test_generate_with_a_job_description_of_another_requisition_returns_400_nami
 
 
 def test_generate_with_an_unknown_job_description_returns_404(client, admin, claude):
-    response = _generate(client, admin, "REQ-NONE", 999999)
+    response = generate(client, admin, "REQ-NONE", 999999)
 
     assert response.status_code == 404
     assert response.get_json()["success"] is False
@@ -99,7 +83,7 @@ def test_listing_an_unknown_requisition_returns_404(client, admin):
 
 
 def test_listing_a_requisition_with_a_job_description_but_no_interviews_returns_an_empty_list(client, admin, claude):
-    _enhance(client, admin, claude, "REQ-EMPTY")
+    enhance(client, admin, claude, "REQ-EMPTY")
 
     response = client.get("/api/interview/req/REQ-EMPTY", headers=admin)
 
@@ -182,7 +166,7 @@ def test_patch_of_an_unknown_interview_returns_404(client, admin):
 def test_reposting_an_enhance_for_an_existing_requisition_returns_409_and_keeps_the_stored_enhancement(
     client, admin, claude, app
 ):
-    created = _enhance(client, admin, claude, "REQ-DUP")
+    created = enhance(client, admin, claude, "REQ-DUP")
     calls = claude.calls
 
     response = client.post(
@@ -202,7 +186,7 @@ def test_reposting_an_enhance_for_an_existing_requisition_returns_409_and_keeps_
 
 
 def test_replace_true_re_enhances_keeping_the_same_job_description_id(client, admin, claude, app):
-    created = _enhance(client, admin, claude, "REQ-REP")
+    created = enhance(client, admin, claude, "REQ-REP")
     claude.reply_json(enhanced_jd(title="Staff Payments Engineer"))
 
     response = client.post(
@@ -226,7 +210,7 @@ def test_replace_true_re_enhances_keeping_the_same_job_description_id(client, ad
 
 
 def test_replace_true_whose_claude_call_fails_keeps_the_old_enhancement(client, admin, claude, app):
-    created = _enhance(client, admin, claude, "REQ-KEEP")
+    created = enhance(client, admin, claude, "REQ-KEEP")
     claude.reply_status(400, error_type="invalid_request_error", message="nope")
 
     response = client.post(
@@ -254,7 +238,7 @@ def test_default_interview_name_fits_its_column_when_the_enhanced_title_is_long(
     assert created.status_code == 200, created.get_json()
     claude.reply_json(interview_kit())
 
-    response = _generate(client, admin, "REQ-LONG", created.get_json()["job_description_id"])
+    response = generate(client, admin, "REQ-LONG", created.get_json()["job_description_id"])
 
     assert response.status_code == 200, response.get_json()
     name = response.get_json()["interview_name"]

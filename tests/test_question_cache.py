@@ -9,8 +9,8 @@ import pytest
 from models import GenerationLog, InterviewQuestion, QuestionCacheEntry, db, utcnow
 from services import question_cache as cache
 from services.question_cache import topic_similarity
-from tests.helpers import all_rows, count_rows, enhance_body
-from tests.stub_messages_api import enhanced_jd, fill_for_plan, interview_kit, interview_plan, schema_title
+from tests.helpers import all_rows, count_rows, enhance
+from tests.stub_messages_api import fill_for_plan, interview_kit, interview_plan, schema_title
 
 TOPICS_A = ["Kafka event streaming", "PostgreSQL query tuning", "Incident response", "Code review culture", "Deadline trade-offs"]
 # The first three reworded (same key after normalisation or above 0.85), the last two new.
@@ -37,16 +37,9 @@ def cache_admin(cache_app):
     return {"Authorization": f"Bearer {key}"}
 
 
-def _enhance(client, headers, claude, req_id):
-    claude.reply_json(enhanced_jd())
-    response = client.post("/api/interview/jd/enhance", json=enhance_body(req_id), headers=headers)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["job_description_id"]
-
-
 def _generate(client, headers, claude, req_id, topics, *, fill_numbers=None, level="senior", use_cache=None, usage=None):
     """Enhance a JD, queue a plan of ``topics`` and the fill of ``fill_numbers`` (None: all), generate."""
-    jd_id = _enhance(client, headers, claude, req_id)
+    jd_id = enhance(client, headers, claude, req_id)["job_description_id"]
     plan = interview_plan(topics, level=level)
     claude.reply_json(plan, usage=(usage or {}).get("plan"))
     if fill_numbers is None or fill_numbers:
@@ -173,7 +166,7 @@ def test_a_stricter_threshold_turns_a_reworded_topic_into_a_miss(app_factory, ad
 
 def test_use_cache_false_generates_every_question_in_one_call_and_caches_nothing(cache_client, admin, claude, cache_app):
     _generate(cache_client, admin, claude, "REQ-C1", TOPICS_A)
-    jd_id = _enhance(cache_client, admin, claude, "REQ-C2")
+    jd_id = enhance(cache_client, admin, claude, "REQ-C2")["job_description_id"]
     claude.requests.clear()
     claude.reply_json(interview_kit())
 
@@ -189,7 +182,7 @@ def test_use_cache_false_generates_every_question_in_one_call_and_caches_nothing
 
 def test_the_cache_disabled_by_config_is_never_consulted(app_factory, admin, claude):
     client = app_factory(ENABLE_QUESTION_CACHE=False).test_client()
-    jd_id = _enhance(client, admin, claude, "REQ-C1")
+    jd_id = enhance(client, admin, claude, "REQ-C1")["job_description_id"]
     claude.reply_json(interview_kit())
 
     response = client.post("/api/interview/generate", json={"req_id": "REQ-C1", "job_description_id": jd_id, "use_cache": True}, headers=admin)
@@ -199,7 +192,7 @@ def test_the_cache_disabled_by_config_is_never_consulted(app_factory, admin, cla
 
 
 def test_a_plan_with_near_duplicate_topics_is_repaired(cache_client, admin, claude):
-    jd_id = _enhance(cache_client, admin, claude, "REQ-C1")
+    jd_id = enhance(cache_client, admin, claude, "REQ-C1")["job_description_id"]
     claude.reply_json(interview_plan(["Kafka event streaming", "event streaming with Kafka", *TOPICS_A[2:]]))
     good = interview_plan(TOPICS_A)
     claude.reply_json(good).reply_json(fill_for_plan(good))
@@ -211,7 +204,7 @@ def test_a_plan_with_near_duplicate_topics_is_repaired(cache_client, admin, clau
 
 
 def test_a_failed_fill_stores_no_interview_and_caches_nothing(cache_client, admin, claude, cache_app):
-    jd_id = _enhance(cache_client, admin, claude, "REQ-C1")
+    jd_id = enhance(cache_client, admin, claude, "REQ-C1")["job_description_id"]
     plan = interview_plan(TOPICS_A)
     claude.reply_json(plan)
     claude.reply_json({"questions": []}).reply_json({"questions": []})  # invalid, then the repair is invalid too
@@ -311,7 +304,7 @@ def test_concurrent_caching_of_the_same_key_never_raises(cache_app):
 
 def test_concurrent_generations_with_the_same_plan_both_succeed(cache_app, admin, claude):
     client = cache_app.test_client()
-    jd_ids = [_enhance(client, admin, claude, f"REQ-P{i}") for i in (1, 2)]
+    jd_ids = [enhance(client, admin, claude, f"REQ-P{i}")["job_description_id"] for i in (1, 2)]
     plan = interview_plan(TOPICS_A)
     claude.reply_for_schema("InterviewPlan", plan)
     claude.reply_for_schema("InterviewQuestions", fill_for_plan(plan), delay=0.3)

@@ -18,9 +18,9 @@ from decimal import Decimal
 
 import pytest
 
-from models import ApiKey, GenerationLog, db
+from models import GenerationLog, db
 from services.usage import TOTAL_FIELDS
-from tests.helpers import assert_error, enhance_body
+from tests.helpers import api_key_id, assert_error, enhance_body
 from tests.stub_messages_api import (
     assessment,
     enhanced_jd,
@@ -134,13 +134,6 @@ def auditor(make_key):
     return make_key("auditor")
 
 
-def user_id_of(app, headers):
-    key = headers["Authorization"].removeprefix("Bearer ")
-    with app.app_context():
-        api_key = db.session.scalar(db.select(ApiKey).where(ApiKey.key_prefix == key[:12]))
-        return f"apikey:{api_key.id}"
-
-
 def stamp_last_operation(app, when):
     """Move the newest generation_logs row to ``when`` (UTC); return its id."""
     with app.app_context():
@@ -160,7 +153,7 @@ class Traffic:
 def traffic(usage_app, usage_client, claude, make_key):
     """Seven operations with known usage (see the module docstring)."""
     user_a, user_b = make_key("admin"), make_key("recruiter")
-    ids = {"A": user_id_of(usage_app, user_a), "B": user_id_of(usage_app, user_b)}
+    ids = {"A": f"apikey:{api_key_id(usage_app, user_a)}", "B": f"apikey:{api_key_id(usage_app, user_b)}"}
     test, alt = "claude-test-model", "claude-alt-model"
     ops = []
     client = usage_client
