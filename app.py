@@ -7,7 +7,7 @@ import time
 from flask import Flask, g, request
 from flask_migrate import Migrate
 
-from claude_client import build_claude_client
+from claude_client import build_claude_client, deprecation_warnings
 from cli import register_cli
 from config import config_from_env, resolve_provider
 from database import engine_options, install_connection_hooks
@@ -41,7 +41,9 @@ def create_app(config_class=None, **overrides):
     with app.app_context():
         install_connection_hooks(db.engine)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations"))
-    app.extensions["claude"] = build_claude_client(app.config, provider)
+    claude = app.extensions["claude"] = build_claude_client(app.config, provider)
+    for warning in deprecation_warnings({s.model: s.model_setting for s in claude.purposes.values() if s.model}):
+        log.warning(warning)
     app.extensions["question_cache"] = QuestionCache.from_config(app.config)
     app.extensions["budgets"] = BudgetPolicy.from_config(app.config)
     app.extensions["evaluation_thresholds"] = Thresholds.from_config(app.config)

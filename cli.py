@@ -1,10 +1,18 @@
-"""Command-line tools: ``flask --app app api-keys create|list|revoke``."""
+"""Command-line tools: ``flask --app app api-keys create|list|revoke``, ``usage``, ``claude check``."""
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
+from claude_client import deprecation_warnings
 from cli_usage import usage as usage_cli
-from services.api_keys import ROLES, create_api_key, list_api_keys, revoke_api_key, set_token_budgets
+from services.api_keys import (
+    ROLES,
+    create_api_key,
+    list_api_keys,
+    revoke_api_key,
+    set_token_budgets,
+)
 from services.errors import ServiceError
 
 
@@ -12,6 +20,38 @@ def register_cli(app):
     """Attach the project's command groups to the Flask CLI."""
     app.cli.add_command(api_keys)
     app.cli.add_command(usage_cli)
+    app.cli.add_command(claude_cli)
+
+
+@click.group("claude", cls=AppGroup)
+def claude_cli():
+    """Check the Claude configuration against the API."""
+
+
+@claude_cli.command("check")
+def claude_check():
+    """Check every purpose's model with the Models API and one tiny request; print model, price, effort.
+
+    Prices are USD per million tokens (input / output / cache write / cache read). Exits 1 when a
+    model is retired, unknown, unpriced or the test request fails; deprecation is a warning.
+    """
+    client = current_app.extensions["claude"]
+    rows = client.check()
+    click.echo(f"provider {client.provider}; prices in USD per million tokens (input / output / cache write / cache read)")
+    for row in rows:
+        price = row["price"]
+        price_text = f"{price.input} / {price.output} / {price.cache_write} / {price.cache_read}" if price else "unpriced"
+        lifecycle = row["lifecycle"] or "?"
+        if row["retires_at"]:
+            lifecycle += f", retires {row['retires_at']:%Y-%m-%d}" if hasattr(row["retires_at"], "strftime") else f", retires {row['retires_at']}"
+        click.echo(
+            f"{row['purpose']:<21} {row['model']} ({row['model_setting']})  effort {row['effort'] or 'model default'}"
+            f" ({row['effort_setting']})  {lifecycle}  {price_text}  {'OK' if row['problem'] is None else 'PROBLEM: ' + row['problem']}"
+        )
+    for warning in deprecation_warnings({row["model"]: row["model_setting"] for row in rows}):
+        click.echo(f"warning: {warning}")
+    if any(row["problem"] for row in rows):
+        raise SystemExit(1)
 
 
 @click.group("api-keys", cls=AppGroup)

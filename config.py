@@ -29,6 +29,16 @@ def _env_bool(name, default):
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _purpose_overrides():
+    """Return {purpose: {"model"?: str, "effort"?: str}} from CLAUDE_MODEL_<PURPOSE> / CLAUDE_EFFORT_<PURPOSE>."""
+    overrides = {}
+    for name, value in os.environ.items():
+        for prefix, key in (("CLAUDE_MODEL_", "model"), ("CLAUDE_EFFORT_", "effort")):
+            if name.startswith(prefix) and value:
+                overrides.setdefault(name[len(prefix):].lower(), {})[key] = value.strip()
+    return overrides
+
+
 def _anthropic_api_key():
     # CLAUDE_API_KEY is the original design's name; ANTHROPIC_API_KEY is the SDK's and wins.
     return os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("CLAUDE_API_KEY") or None
@@ -71,8 +81,22 @@ class Config:
     LLM_PROVIDER = os.environ.get("LLM_PROVIDER") or None  # "anthropic" or "sandbox"; None = decide
     ANTHROPIC_API_KEY = _anthropic_api_key()
     ANTHROPIC_BASE_URL = os.environ.get("ANTHROPIC_BASE_URL") or None
-    CLAUDE_MODEL = os.environ.get("CLAUDE_MODEL", "claude-sonnet-4-5")
-    CLAUDE_MAX_TOKENS = _env_int("CLAUDE_MAX_TOKENS", 8_000)
+    # Default model and effort of every Claude call; CLAUDE_MODEL_<PURPOSE> / CLAUDE_EFFORT_<PURPOSE>
+    # (e.g. CLAUDE_EFFORT_INTERVIEW_FILL=medium) or CLAUDE_PURPOSES_JSON override one purpose. The
+    # built-in per-purpose choices and their reasons are in claude_client.PURPOSE_DEFAULTS.
+    CLAUDE_MODEL = os.environ.get("CLAUDE_MODEL") or "claude-sonnet-5-5"
+    CLAUDE_EFFORT = os.environ.get("CLAUDE_EFFORT") or None  # None: each purpose's built-in effort
+    CLAUDE_PURPOSES_JSON = os.environ.get("CLAUDE_PURPOSES_JSON") or None
+    CLAUDE_PURPOSE_OVERRIDES = _purpose_overrides()
+    # max_tokens of each call: room for adaptive thinking (billed as output tokens) plus the answer.
+    # Above the SDK's non-streaming limit (claude_client.needs_streaming) calls are streamed.
+    CLAUDE_MAX_TOKENS = _env_int("CLAUDE_MAX_TOKENS", 16_000)
+    # Claude calls in flight at once in this process (every request and worker thread together), and
+    # the concurrent fill calls of one interview kit (one call per missing question).
+    CLAUDE_MAX_CONCURRENT_CALLS = _env_int("CLAUDE_MAX_CONCURRENT_CALLS", 64)
+    CLAUDE_FILL_CONCURRENCY = _env_int("CLAUDE_FILL_CONCURRENCY", 5)
+    # Mark each purpose's stable prefix (its system prompt) with cache_control (Anthropic prompt caching).
+    CLAUDE_PROMPT_CACHING = _env_bool("CLAUDE_PROMPT_CACHING", True)
     # Per HTTP attempt, in seconds. The SDK's own default is 600 s, far too long for an API.
     CLAUDE_TIMEOUT_SECONDS = _env_float("CLAUDE_TIMEOUT_SECONDS", 90.0)
     # The SDK's retries (408/409/429/5xx/529 with backoff and retry-after); no loop of ours on top.
@@ -89,7 +113,8 @@ class Config:
     API_KEY_TOKEN_BUDGET_MONTHLY = _env_int("API_KEY_TOKEN_BUDGET_MONTHLY", None)
     # Tokens reserved for an operation when checking a budget: a request is refused when
     # spent + reserve > budget. Defaults are typical totals per operation.
-    BUDGET_RESERVE_TOKENS = {"jd_enhancement": 4_000, "interview_generation": 10_000, "candidate_scoring": 8_000}
+    # Thinking is billed as output tokens, so these include a typical amount of it.
+    BUDGET_RESERVE_TOKENS = {"jd_enhancement": 6_000, "interview_generation": 16_000, "candidate_scoring": 12_000}
 
     # "api-key" (default): Authorization: Bearer / X-API-Key checked against hashed keys.
     # "trusted-headers": accept X-User-ID / X-User-Role from an authenticating gateway. Only
@@ -163,7 +188,8 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     LLM_PROVIDER = "anthropic"
     ANTHROPIC_API_KEY = "test-key-not-secret"
-    CLAUDE_MODEL = "claude-test-model"
+    # The defaults (claude-sonnet-5-5, per-purpose efforts) against the stub, so every call is priced.
+    CLAUDE_PURPOSE_OVERRIDES = {}
     CLAUDE_TIMEOUT_SECONDS = 5.0
     CLAUDE_MAX_RETRIES = 2
     # Most tests pin the one-call generation path; tests/test_question_cache.py turns the cache on.

@@ -196,6 +196,8 @@ class GenerationLog(db.Model):
     error_message: Mapped[str | None] = mapped_column(Text)
     provider: Mapped[str | None] = mapped_column(String(20))
     model: Mapped[str | None] = mapped_column(String(100))
+    # output_config.effort of the operation's calls (low ... max); "mixed" when they differ.
+    effort: Mapped[str | None] = mapped_column(String(10))
     prompt_version: Mapped[str | None] = mapped_column(String(20))
     claude_calls: Mapped[int] = mapped_column(default=0)
     input_tokens: Mapped[int] = mapped_column(default=0)
@@ -236,6 +238,8 @@ class GenerationCall(db.Model):
     status_code: Mapped[int | None]
     anthropic_request_id: Mapped[str | None] = mapped_column(String(128))
     model: Mapped[str | None] = mapped_column(String(100))
+    effort: Mapped[str | None] = mapped_column(String(10))  # output_config.effort sent; null = none
+    # output_tokens include thinking tokens (billed as output).
     input_tokens: Mapped[int] = mapped_column(default=0)
     output_tokens: Mapped[int] = mapped_column(default=0)
     cache_creation_input_tokens: Mapped[int] = mapped_column(default=0)

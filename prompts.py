@@ -11,7 +11,7 @@ prompt tells the model to treat tagged content as data, never as instructions.
 
 import re
 
-PROMPT_VERSION = "2026-11-21.3"
+PROMPT_VERSION = "2026-12-01.1"
 
 QUESTIONS_PER_INTERVIEW = 5
 MIN_CRITERIA = 8
@@ -157,25 +157,52 @@ INTERVIEW_KIT_SCHEMA = {
     "additionalProperties": False,
 }
 
-INTERVIEW_SYSTEM_PROMPT = f"""You are an expert technical interviewer. From a job description you design
-a structured interview kit of exactly {QUESTIONS_PER_INTERVIEW} scenario-based questions.
+# One system prompt for every interview purpose (plan, fill, one-call generation): it is the stable
+# prefix marked for Anthropic's prompt cache, so a plan call writes it and the concurrent fill
+# calls (and later kits) read it at a tenth of the input price. It must stay longer than the
+# smallest cacheable prefix (1,024 tokens covers every current model; Sonnet 5.5 caches from
+# 512), and nothing requisition-specific may go in it. What each call must do is in its user
+# message.
+INTERVIEW_SYSTEM_PROMPT = f"""You are an expert technical interviewer who designs structured, scenario-based interview kits.
+A kit has exactly {QUESTIONS_PER_INTERVIEW} questions. Each call asks you for one task: plan the kit's
+{QUESTIONS_PER_INTERVIEW} slots, write the questions for given slots, or design a whole kit. Follow
+the rules below for every task and answer only with JSON matching the given schema.
 
-Each question:
-- puts the candidate in a realistic situation drawn from the role's deliverables and asks what
-  they would do, how and why;
-- has a question_type from: {", ".join(QUESTION_TYPES)}; cover at least three different types;
-- has a skill_level from: {", ".join(SKILL_LEVELS)}, matching the seniority the job description asks for;
-- names its topic in 2-6 words; no two questions share a topic;
-- has between {MIN_CRITERIA} and {MAX_CRITERIA} evaluation criteria, each a short name and a
-  one- or two-sentence description of what an interviewer should hear, specific enough to
-  tick or not tick.
+Planning the slots
+- A slot names a topic: a generic, reusable skill or area in 2-5 words (for example "Kafka event
+  streaming", "incident response", "API versioning"), never a company, product or team name.
+- Topics must be clearly distinct; together they cover the role's most important deliverables,
+  knowledge and competencies, the most important first.
+- skill_level is one of: {", ".join(SKILL_LEVELS)}, matching the seniority the role asks for.
+- question_type is one of: {", ".join(QUESTION_TYPES)}; use at least three different types.
+- "tests" says in one sentence what the question must reveal about the candidate.
 
-Ask only about job-related skills and behaviour: never about age, gender, ethnicity, religion,
-disability, family, nationality or any other protected characteristic.
+Writing a question
+- Put the candidate in a realistic situation for the slot's topic and level and ask what they
+  would do, how and why. One scenario per question, specific enough to discuss for 10-15 minutes.
+- The question stands on its own and is reusable by any employer: no company, product or team names.
+- Keep the slot's number, topic, skill_level and question_type exactly as given.
+- expected_answer says in 2-5 sentences what a strong answer covers.
 
-{_DATA_RULE}
+Evaluation criteria
+- Give between {MIN_CRITERIA} and {MAX_CRITERIA} criteria per question, each with a short name (3-10
+  words) and a description of one or two sentences saying what an interviewer should hear.
+- A criterion is observable in the answer, specific enough to tick or not tick, and distinct from
+  the other criteria of the question; avoid vague names such as "good communication".
+- Cover the technical substance, the reasoning and trade-offs, and how the candidate would check
+  that their approach worked.
 
-Answer only with JSON matching the given schema. Number the questions 1 to {QUESTIONS_PER_INTERVIEW}."""
+Fair hiring
+- Ask only about job-related skills and behaviour. Never ask about, or let a criterion depend on,
+  age, sex or gender, pregnancy, family or marital status, race, colour, national origin,
+  citizenship, native language, religion, disability or health, genetic information, sexual
+  orientation, gender identity, arrest records or salary history.
+- Use neutral wording ("the candidate", "they"); do not imply a preferred kind of person.
+
+{_DATA_RULE}"""
+
+# Kept as names for the one-call, plan and fill purposes (all share the cached prefix above).
+PLAN_SYSTEM_PROMPT = FILL_SYSTEM_PROMPT = INTERVIEW_SYSTEM_PROMPT
 
 
 def build_interview_messages(*, title, description, level=None):
@@ -185,7 +212,8 @@ def build_interview_messages(*, title, description, level=None):
         parts.append(f"Level as stated by the hiring manager: {neutralise(level)}")
     user = "\n\n".join(
         [
-            f"Design the {QUESTIONS_PER_INTERVIEW}-question interview kit for this role.",
+            f"Task: design the whole {QUESTIONS_PER_INTERVIEW}-question interview kit for this role, "
+            f"numbering the questions 1 to {QUESTIONS_PER_INTERVIEW}.",
             _tagged("enhanced_job_description", "\n".join(parts) + "\n\n" + description),
         ]
     )
@@ -193,10 +221,9 @@ def build_interview_messages(*, title, description, level=None):
 
 
 # --- Plan -> look up -> fill (question cache) -----------------------------------------------
-# Generation with the question cache: Claude plans the 5 slots from the JD (short output), each
-# slot is looked up in the cache, and only the missing slots are written, in one call that does
-# not see the JD (so cached questions stand on their own). The two system prompts split the
-# rules of INTERVIEW_SYSTEM_PROMPT so that a cold cache costs little more than one call.
+# Generation with the question cache: Claude plans the 5 slots (short output), each slot is
+# looked up in the cache, and only the missing slots are written, one call per slot, all at
+# once; a fill call does not see the JD (so cached questions stand on their own).
 
 PLAN_SCHEMA = {
     "title": "InterviewPlan",
@@ -225,14 +252,6 @@ PLAN_SCHEMA = {
     "additionalProperties": False,
 }
 
-PLAN_SYSTEM_PROMPT = f"""You plan a structured technical interview of exactly {QUESTIONS_PER_INTERVIEW} scenario questions for a job description.
-For each slot give: a topic naming a generic, reusable skill in 2-5 words (e.g. "Kafka event streaming",
-"incident response"; no company, product or team names); skill_level from {", ".join(SKILL_LEVELS)} matching
-the seniority asked; question_type from {", ".join(QUESTION_TYPES)} (use at least three types); and in one
-sentence what the question must reveal. Topics must be clearly distinct. Only job-related skills.
-{_DATA_RULE}
-Answer only with JSON matching the schema."""
-
 FILL_SCHEMA = {
     "title": "InterviewQuestions",
     "type": "object",
@@ -241,13 +260,12 @@ FILL_SCHEMA = {
     "additionalProperties": False,
 }
 
-FILL_SYSTEM_PROMPT = f"""You write scenario-based interview questions for planned slots. Each question puts the candidate
-in a realistic situation for the slot's topic and level and asks what they would do, how and why. It must
-stand on its own and be reusable for any employer: no company, product or team names. Keep each slot's
-number, topic, skill_level and question_type. Give {MIN_CRITERIA} to {MAX_CRITERIA} evaluation criteria per
-question: a short name and one or two sentences an interviewer can tick or not. Never ask about age, gender,
-ethnicity, religion, disability, family, nationality or other protected characteristics.
-Answer only with JSON matching the schema."""
+_WORK_LABELS = (
+    ("work_output", "Work output"),
+    ("work_role", "Role"),
+    ("work_knowledge", "Knowledge"),
+    ("work_competencies", "Competencies"),
+)
 
 
 def build_plan_messages(*, title, description, level=None):
@@ -255,27 +273,57 @@ def build_plan_messages(*, title, description, level=None):
     parts = [f"Title: {neutralise(title)}"]
     if level:
         parts.append(f"Level as stated by the hiring manager: {neutralise(level)}")
-    user = "Plan the interview for this role.\n\n" + _tagged(
+    user = f"Task: plan the {QUESTIONS_PER_INTERVIEW} slots of the interview for this role.\n\n" + _tagged(
         "enhanced_job_description", "\n".join(parts) + "\n\n" + description
     )
-    return PLAN_SYSTEM_PROMPT, [{"role": "user", "content": user}]
+    return INTERVIEW_SYSTEM_PROMPT, [{"role": "user", "content": user}]
+
+
+def build_requisition_plan_messages(*, title, description, department=None, level=None, work_inputs=None):
+    """Return (system, messages) asking Claude to plan the 5 slots from the requisition itself.
+
+    Used by the full workflow, which plans while the JD is being enhanced: the plan sees the
+    same facts the enhancement does (title, department, level, basic description and the four
+    WORK inputs), tagged as data exactly as in build_enhancement_messages.
+    """
+    header = [f"Title: {neutralise(title)}"]
+    if department:
+        header.append(f"Department: {neutralise(department)}")
+    if level:
+        header.append(f"Level as stated by the hiring manager: {neutralise(level)}")
+    work_lines = [
+        f"{label}: {(work_inputs or {}).get(key).strip() if (work_inputs or {}).get(key) else '(not provided)'}"
+        for key, label in _WORK_LABELS
+    ]
+    user = "\n\n".join(
+        [
+            f"Task: plan the {QUESTIONS_PER_INTERVIEW} slots of the interview for this requisition.",
+            _tagged("job_description", "\n".join(header) + "\n\n" + description),
+            _tagged("work_inputs", "\n".join(work_lines)),
+        ]
+    )
+    return INTERVIEW_SYSTEM_PROMPT, [{"role": "user", "content": user}]
+
+
+def slot_line(slot):
+    """One slot as the fill prompt states it: "N. topic: ... | skill_level: ... | question_type: ... | reveals: ..."."""
+    return (
+        f"{slot['slot_number']}. topic: {neutralise(slot['topic'])} | skill_level: {slot['skill_level']} | "
+        f"question_type: {slot['question_type']} | reveals: {neutralise(slot['tests'])}"
+    )
 
 
 def build_fill_messages(*, role_title, slots):
     """Return (system, messages) asking Claude to write questions for ``slots`` only.
 
-    slots: [{slot_number, topic, skill_level, question_type, tests}]. The JD is not sent.
+    slots: [{slot_number, topic, skill_level, question_type, tests}] (one per call when kits are
+    filled concurrently). The JD is not sent.
     """
-    lines = [
-        f"{s['slot_number']}. topic: {neutralise(s['topic'])} | skill_level: {s['skill_level']} | "
-        f"question_type: {s['question_type']} | reveals: {neutralise(s['tests'])}"
-        for s in slots
-    ]
     user = (
-        f"Write {len(slots)} question(s) for a {neutralise(role_title)} interview, one per slot, "
-        f"numbered as the slots:\n" + "\n".join(lines)
+        f"Task: write {len(slots)} question(s) for a {neutralise(role_title)} interview, one per slot, "
+        f"numbered as the slots:\n" + "\n".join(slot_line(s) for s in slots)
     )
-    return FILL_SYSTEM_PROMPT, [{"role": "user", "content": user}]
+    return INTERVIEW_SYSTEM_PROMPT, [{"role": "user", "content": user}]
 
 
 # --- Candidate assessment ---------------------------------------------------------------------

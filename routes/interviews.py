@@ -52,6 +52,8 @@ def create_interview(body):
         "interview": interview,
         "tokens_used": result.tokens_used,
         "cached_questions": result.cached_questions,
+        "cost_usd": result.cost_usd,
+        "usage": result.usage,
         "provider": result.provider,
         "model": result.model,
         "created_at": interview.created_at,

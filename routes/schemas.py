@@ -248,6 +248,23 @@ class JobDescriptionResponseSchema(SuccessSchema):
     job_description = fields.Nested(JobDescriptionSchema)
 
 
+class UsageSchema(Schema):
+    """Tokens billed, by Anthropic's token kinds (summed over every call of the operation)."""
+
+    input_tokens = fields.Integer(metadata={"description": "Input tokens not read from or written to the prompt cache."})
+    output_tokens = fields.Integer(metadata={"description": "Output tokens, thinking tokens included (billed as output)."})
+    cache_creation_input_tokens = fields.Integer(metadata={"description": "Input tokens written to the prompt cache."})
+    cache_read_input_tokens = fields.Integer(metadata={"description": "Input tokens read from the prompt cache."})
+
+
+def _cost_field(description):
+    return fields.Decimal(
+        as_string=True, places=6,
+        metadata={"description": description + " USD at Anthropic's list prices (services/pricing.py), "
+                  "exact decimal string with 6 places; calls of an unpriced model count 0.", "example": "0.041230"},
+    )
+
+
 class GenerateResponseSchema(SuccessSchema):
     interview_id = fields.Integer()
     req_id = fields.String()
@@ -255,6 +272,8 @@ class GenerateResponseSchema(SuccessSchema):
     interview = fields.Nested(InterviewSchema)
     tokens_used = fields.Integer(metadata={"description": "Tokens billed for this generation, all kinds."})
     cached_questions = fields.Integer(metadata={"description": "Questions reused from the question cache."})
+    cost_usd = _cost_field("What this generation cost.")
+    usage = fields.Nested(UsageSchema, metadata={"description": "This generation's tokens by kind."})
     provider = fields.String()
     model = fields.String()
     created_at = fields.DateTime()
@@ -268,6 +287,9 @@ class WorkflowResponseSchema(SuccessSchema):
     enhanced_jd = fields.Nested(EnhancedJDSchema)
     interview = fields.Nested(InterviewSchema)
     total_tokens_used = fields.Integer(metadata={"description": "Tokens billed for enhancement plus generation."})
+    cached_questions = fields.Integer(metadata={"description": "Questions reused from the question cache."})
+    cost_usd = _cost_field("What the enhancement and the generation cost together.")
+    usage = fields.Nested(UsageSchema, metadata={"description": "Enhancement plus generation tokens by kind."})
     provider = fields.String()
     model = fields.String()
     created_at = fields.DateTime()

@@ -30,6 +30,9 @@ def _run(body):
         "enhanced_jd": {"title": result.job_description.enhanced_title, "description": result.job_description.enhanced_description},
         "interview": interview,
         "total_tokens_used": result.total_tokens_used,
+        "cached_questions": result.cached_questions,
+        "cost_usd": result.cost_usd,
+        "usage": result.usage,
         "provider": result.provider,
         "model": result.model,
         "created_at": interview.created_at,
@@ -48,9 +51,11 @@ def _run(body):
 def create_full_workflow(body):
     """Enhance the job description, then generate its interview kit, in one call.
 
-    Body: the enhance body plus interview_name. If generation fails after the enhancement was
-    stored, the error carries `job_description_id`: retry with POST /api/interview/generate.
-    Roles: admin, recruiter.
+    Body: the enhance body plus interview_name and use_cache. With the question cache on, the
+    interview is planned from the requisition (title, level, description, WORK inputs) while the
+    job description is enhanced, and the missing questions are written concurrently. If generation
+    fails after the enhancement was stored, the error carries `job_description_id`: retry with
+    POST /api/interview/generate. Roles: admin, recruiter.
     """
     return _run(body)
 

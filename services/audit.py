@@ -122,6 +122,8 @@ def _finish(operation, started, *, status, error_kind=None, error_message=None):
         models_seen = {call.model for call in operation.calls if call.model}
         if len(models_seen) == 1:
             log.model = models_seen.pop()
+        efforts_seen = {call.effort for call in operation.calls if call.effort}
+        log.effort = efforts_seen.pop() if len(efforts_seen) == 1 else ("mixed" if efforts_seen else None)
         for call in operation.calls:
             session.add(
                 GenerationCall(
@@ -132,6 +134,7 @@ def _finish(operation, started, *, status, error_kind=None, error_message=None):
                     status_code=call.status_code,
                     anthropic_request_id=call.anthropic_request_id,
                     model=call.model,
+                    effort=call.effort,
                     latency_ms=call.latency_ms,
                     cost_usd=call.cost_usd,
                     started_at=call.started_at,

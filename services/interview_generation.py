@@ -2,19 +2,29 @@
 
 With the question cache on (ENABLE_QUESTION_CACHE and the request's use_cache not false):
 plan -> look up -> fill. Claude plans the 5 slots (topic, skill_level, question_type, what it
-tests); each slot is looked up in the cache (services/question_cache.py); only the slots that
-miss are written by Claude, in one call that does not see the JD; new questions go into the
-cache. With the cache off, the 5 questions are generated in one call.
+tests); each slot is looked up in the cache (services/question_cache.py); the slots that miss
+are written by Claude at once, one call per slot (at most CLAUDE_FILL_CONCURRENCY at a time),
+none of which sees the JD; each gets its own repair if its answer is unusable, and the kit is
+stored only when all five questions are valid. New questions go into the cache. With the cache
+off, the 5 questions are generated in one call.
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import partial
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from models import Interview, InterviewQuestion, JobDescription, QuestionCacheEntry, db, utcnow
+from models import (
+    Interview,
+    InterviewQuestion,
+    JobDescription,
+    QuestionCacheEntry,
+    db,
+    utcnow,
+)
 from prompts import (
     FILL_SCHEMA,
     INTERVIEW_KIT_SCHEMA,
@@ -23,12 +33,19 @@ from prompts import (
     build_fill_messages,
     build_interview_messages,
     build_plan_messages,
+    build_requisition_plan_messages,
 )
 from services import metrics
 from services import question_cache as cache
 from services.audit import audited_operation
+from services.concurrency import run_concurrently
 from services.errors import Conflict, InvalidInput, NotFound
-from services.generated_content import filled_questions_validator, validate_interview_kit, validate_plan
+from services.generated_content import (
+    filled_questions_validator,
+    validate_interview_kit,
+    validate_plan,
+)
+from services.pricing import TOKEN_KINDS
 
 log = logging.getLogger(__name__)
 _VERSION_RACE_ATTEMPTS = 5
@@ -43,6 +60,45 @@ class GenerationResult:
     cached_questions: int  # questions reused from the question cache instead of generated
     provider: str
     model: str
+    usage: dict = field(default_factory=dict)  # the four Anthropic token kinds, summed over every call
+    cost_usd: Decimal = Decimal(0)  # USD at the recorded prices (priced calls only)
+
+
+@dataclass(frozen=True)
+class RequisitionFacts:
+    """What an interview plan is made from: the enhanced JD, or (``enhanced`` false) the requisition's
+    own basic JD and WORK inputs, for a plan made while the enhancement is still running."""
+
+    title: str
+    description: str
+    level: str | None = None
+    department: str | None = None
+    work_inputs: dict | None = None
+    enhanced: bool = True
+
+    @classmethod
+    def from_job_description(cls, job_description):
+        return cls(
+            title=job_description.enhanced_title or job_description.basic_title,
+            description=job_description.enhanced_description,
+            level=job_description.basic_level,
+        )
+
+    def plan_messages(self):
+        if self.enhanced:
+            return build_plan_messages(title=self.title, description=self.description, level=self.level)
+        return build_requisition_plan_messages(
+            title=self.title, description=self.description, department=self.department, level=self.level,
+            work_inputs=self.work_inputs,
+        )
+
+
+@dataclass
+class PreparedQuestions:
+    """The 5 questions of a kit in order, and the ones Claude wrote (to be cached)."""
+
+    questions: list
+    generated: list
 
 
 def generate_interview(
@@ -51,9 +107,9 @@ def generate_interview(
     """Generate the next version of a job description's interview kit and store it atomically.
 
     question_cache: services.question_cache.QuestionCache. use_cache: None follows
-    ENABLE_QUESTION_CACHE, False generates every question. The interview and its 5 questions
-    commit in one transaction; a failure stores nothing but the failed generation_logs row,
-    which also records cache hits, misses and tokens avoided.
+    ENABLE_QUESTION_CACHE, False generates every question in one call. The interview and its 5
+    questions commit in one transaction; a failure stores nothing but the failed
+    generation_logs row, which also records cache hits, misses and tokens avoided.
 
     Returns GenerationResult. Raises NotFound (404) for an unknown job description,
     InvalidInput (400, field req_id) when it belongs to another requisition, Conflict (409)
@@ -71,47 +127,97 @@ def generate_interview(
         )
     if not job_description.enhanced_description:
         raise Conflict(f"Job description {job_description_id} has not been enhanced yet", req_id=req_id)
-    title = job_description.enhanced_title or job_description.basic_title
-    description, level = job_description.enhanced_description, job_description.basic_level
-    use_cache = question_cache.settings.enabled and use_cache is not False
+    facts = RequisitionFacts.from_job_description(job_description)
+    use_cache = uses_question_cache(question_cache, use_cache)
 
-    with audited_operation(
-        "interview_generation", claude=claude, req_id=req_id, user_id=user_id, prompt_version=PROMPT_VERSION
-    ) as operation:
+    with generation_operation(claude, req_id=req_id, user_id=user_id) as operation:
         operation.job_description_id = job_description_id
-        if use_cache:
-            questions, generated, fill_tokens = _plan_look_up_fill(
-                claude, question_cache, operation, title=title, description=description, level=level
-            )
-        else:
-            system, messages = build_interview_messages(title=title, description=description, level=level)
-            questions = claude.generate_json(
-                purpose="interview_generation",
-                system=system,
-                messages=messages,
-                schema=INTERVIEW_KIT_SCHEMA,
-                validate=validate_interview_kit,
-                recorder=operation,
-            )
-            generated, fill_tokens = [], 0
-        interview = _store_next_version(
-            job_description_id=job_description_id,
-            req_id=req_id,
-            interview_name=interview_name or _default_interview_name(title),
-            questions=questions,
-            user_id=user_id,
-            claude=claude,
+        prepared = prepare_questions(claude, question_cache, operation, facts, use_cache=use_cache)
+        interview = store_interview(
+            operation, claude=claude, job_description_id=job_description_id, req_id=req_id,
+            interview_name=interview_name or _default_interview_name(facts.title), prepared=prepared, user_id=user_id,
         )
-        operation.interview_id = interview.id
+    return finish_generation(claude, question_cache, operation, interview, prepared)
+
+
+def uses_question_cache(question_cache, use_cache):
+    """Return whether a generation goes through plan -> look up -> fill (config and request agree)."""
+    return question_cache.settings.enabled and use_cache is not False
+
+
+def generation_operation(claude, *, req_id, user_id):
+    """The audited "interview_generation" operation (services.audit.audited_operation)."""
+    return audited_operation(
+        "interview_generation", claude=claude, req_id=req_id, user_id=user_id, prompt_version=PROMPT_VERSION
+    )
+
+
+def prepare_questions(claude, question_cache, operation, facts, *, use_cache):
+    """Return PreparedQuestions for ``facts``: plan -> look up -> concurrent fills, or one call.
+
+    Needs an application context (the cache look-up reads the database); holds no transaction
+    while Claude works. Raises the Claude errors of ClaudeClient.generate_json.
+    """
     if use_cache:
-        _update_cache(question_cache, questions, generated, fill_tokens)
-    return GenerationResult(interview, operation.tokens_used, operation.cache_hits, claude.provider, claude.model)
+        return _plan_look_up_fill(claude, question_cache, operation, facts)
+    system, messages = build_interview_messages(title=facts.title, description=facts.description, level=facts.level)
+    questions = claude.generate_json(
+        purpose="interview_generation",
+        system=system,
+        messages=messages,
+        schema=INTERVIEW_KIT_SCHEMA,
+        validate=validate_interview_kit,
+        recorder=operation,
+    )
+    return PreparedQuestions(questions, [])
 
 
-def _plan_look_up_fill(claude, question_cache, operation, *, title, description, level):
-    """Return (5 questions in order, the generated ones, tokens the fill call cost)."""
+def store_interview(operation, *, claude, job_description_id, req_id, interview_name, prepared, user_id):
+    """Store the prepared questions as the job description's next interview version (one commit)."""
+    interview = _store_next_version(
+        job_description_id=job_description_id,
+        req_id=req_id,
+        interview_name=interview_name,
+        questions=prepared.questions,
+        user_id=user_id,
+        claude=claude,
+    )
+    operation.interview_id = interview.id
+    return interview
+
+
+def finish_generation(claude, question_cache, operation, interview, prepared):
+    """Cache the newly written questions and return the GenerationResult of a stored interview."""
+    if prepared.generated or any(q.get("cache_entry_id") for q in prepared.questions):
+        _update_cache(question_cache, prepared.questions, prepared.generated)
+    totals = operation.totals()
+    return GenerationResult(
+        interview,
+        totals["tokens_used"],
+        operation.cache_hits,
+        claude.provider,
+        claude.model,
+        usage={kind: totals[kind] for kind in TOKEN_KINDS},
+        cost_usd=totals["cost_usd"],
+    )
+
+
+class _Tally:
+    """A recorder that forwards every call to the operation and counts one slot's tokens."""
+
+    def __init__(self, operation):
+        self.operation = operation
+        self.tokens = 0
+
+    def add_call(self, record):
+        self.tokens += sum(getattr(record, kind) for kind in TOKEN_KINDS)
+        self.operation.add_call(record)
+
+
+def _plan_look_up_fill(claude, question_cache, operation, facts):
+    """Return PreparedQuestions: plan, look each slot up, write the missing ones concurrently."""
     settings = question_cache.settings
-    system, messages = build_plan_messages(title=title, description=description, level=level)
+    system, messages = facts.plan_messages()
     slots = claude.generate_json(
         purpose="interview_plan",
         system=system,
@@ -125,28 +231,35 @@ def _plan_look_up_fill(claude, question_cache, operation, *, title, description,
         index=question_cache.index,
         settings=settings,
     )
-    db.session.close()  # end the look-up's read before the fill call
+    db.session.close()  # end the look-up's read before the fill calls
     missing = [slot for slot in slots if slot["slot_number"] not in hits]
-    # Recorded before the fill call, so a failed fill's audit row still shows the look-up's outcome.
+    # Recorded before the fill calls, so a failed fill's audit row still shows the look-up's outcome.
     operation.cache_hits = len(hits)
     operation.cache_misses = len(missing)
     operation.tokens_avoided = sum(entry.tokens_cost for entry in hits.values())
     metrics.record_cache_lookups(len(hits), len(missing))
-    generated, fill_tokens = [], 0
-    if missing:
-        before = operation.tokens_used
-        system, messages = build_fill_messages(role_title=title, slots=missing)
-        generated = claude.generate_json(
-            purpose="interview_fill",
-            system=system,
-            messages=messages,
-            schema=FILL_SCHEMA,
-            validate=filled_questions_validator(missing),
-            recorder=operation,
-        )
-        fill_tokens = operation.tokens_used - before
+    generated = run_concurrently(
+        [partial(_fill_slot, claude, operation, facts.title, slot) for slot in missing],
+        max_workers=settings.fill_concurrency,
+    )
     questions = generated + [_from_cache(number, entry) for number, entry in hits.items()]
-    return sorted(questions, key=lambda q: q["question_number"]), generated, fill_tokens
+    return PreparedQuestions(sorted(questions, key=lambda q: q["question_number"]), generated)
+
+
+def _fill_slot(claude, operation, role_title, slot):
+    """Write one slot's question (its own call, and its own repair when needed)."""
+    tally = _Tally(operation)
+    system, messages = build_fill_messages(role_title=role_title, slots=[slot])
+    [question] = claude.generate_json(
+        purpose="interview_fill",
+        system=system,
+        messages=messages,
+        schema=FILL_SCHEMA,
+        validate=filled_questions_validator([slot]),
+        recorder=tally,
+    )
+    question["tokens_cost"] = tally.tokens
+    return question
 
 
 def _from_cache(number, entry):
@@ -162,19 +275,19 @@ def _from_cache(number, entry):
     }
 
 
-def _update_cache(question_cache, questions, generated, fill_tokens):
+def _update_cache(question_cache, questions, generated):
     """Count the hits, cache the new questions and evict, in a transaction of its own.
 
     The cache is an optimisation: a failure here is logged and never fails the generation.
+    Each new entry's tokens_cost is what its own fill call(s) cost.
     """
     hit_ids = [q["cache_entry_id"] for q in questions if q.get("cache_entry_id")]
-    per_question = fill_tokens // len(generated) if generated else 0
     for attempt in (1, 2):
         try:
             cache.record_hits(hit_ids)
             if generated:
                 cache.expire(question_cache.settings)
-                cache.store_questions(generated, tokens_per_question=per_question, prompt_version=PROMPT_VERSION)
+                cache.store_questions(generated, prompt_version=PROMPT_VERSION)
                 cache.trim(question_cache.settings)
             db.session.commit()
             return

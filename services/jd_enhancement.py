@@ -1,6 +1,7 @@
 """Job description enhancement: a requisition's basic JD and WORK inputs, rewritten by Claude."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 
@@ -9,6 +10,7 @@ from prompts import ENHANCED_JD_SCHEMA, PROMPT_VERSION, build_enhancement_messag
 from services.audit import audited_operation
 from services.errors import Conflict, NotFound
 from services.generated_content import validate_enhanced_jd
+from services.pricing import TOKEN_KINDS
 
 WORK_FIELDS = ("work_output", "work_role", "work_knowledge", "work_competencies")
 
@@ -21,6 +23,8 @@ class EnhancementResult:
     tokens_used: int
     provider: str
     model: str
+    usage: dict = field(default_factory=dict)  # the four Anthropic token kinds
+    cost_usd: Decimal = Decimal(0)  # USD at the recorded prices
 
 
 def enhance_job_description(
@@ -45,10 +49,8 @@ def enhance_job_description(
     Returns EnhancementResult. Raises Conflict, and the Claude errors of
     ClaudeClient.generate_json (502/503/504). Audited as operation "jd_enhancement".
     """
-    work_inputs = {field: (work_inputs or {}).get(field) for field in WORK_FIELDS}
-    existing_id = job_description_id_for(req_id)
-    if existing_id is not None and not replace:
-        raise _already_enhanced(req_id, existing_id)
+    work_inputs = {name: (work_inputs or {}).get(name) for name in WORK_FIELDS}
+    existing_id = check_can_enhance(req_id, replace=replace)
 
     with audited_operation(
         "jd_enhancement", claude=claude, req_id=req_id, user_id=user_id, prompt_version=PROMPT_VERSION
@@ -76,8 +78,8 @@ def enhance_job_description(
         job_description.basic_description = basic_description
         job_description.basic_department = basic_department
         job_description.basic_level = basic_level
-        for field, value in work_inputs.items():
-            setattr(job_description, field, value)
+        for name, value in work_inputs.items():
+            setattr(job_description, name, value)
         job_description.enhanced_title = enhanced["enhanced_title"]
         job_description.enhanced_description = enhanced["enhanced_description"]
         job_description.provider = claude.provider
@@ -91,7 +93,22 @@ def enhance_job_description(
             existing_id = job_description_id_for(req_id)
             raise _already_enhanced(req_id, existing_id) from None
         operation.job_description_id = job_description.id
-    return EnhancementResult(job_description, operation.tokens_used, claude.provider, claude.model)
+    totals = operation.totals()
+    return EnhancementResult(
+        job_description, totals["tokens_used"], claude.provider, claude.model,
+        usage={kind: totals[kind] for kind in TOKEN_KINDS}, cost_usd=totals["cost_usd"],
+    )
+
+
+def check_can_enhance(req_id, *, replace=False):
+    """Return the id of the requisition's job description (None when it has none).
+
+    Raises Conflict (409) when it has one and ``replace`` is false.
+    """
+    existing_id = job_description_id_for(req_id)
+    if existing_id is not None and not replace:
+        raise _already_enhanced(req_id, existing_id)
+    return existing_id
 
 
 def job_description_id_for(req_id):

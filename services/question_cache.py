@@ -69,10 +69,12 @@ class CacheSettings:
     max_entries: int = 50_000
     ttl_days: int = 180
     resync_seconds: float = 300.0
+    fill_concurrency: int = 5  # CLAUDE_FILL_CONCURRENCY: fill calls of one kit in flight at once
 
     @classmethod
     def from_config(cls, config):
         return cls(
+            fill_concurrency=config.get("CLAUDE_FILL_CONCURRENCY", 5),
             enabled=config["ENABLE_QUESTION_CACHE"],
             threshold=config["CACHE_SIMILARITY_THRESHOLD"],
             max_entries=config["CACHE_MAX_ENTRIES"],
@@ -207,10 +209,11 @@ def record_hits(entry_ids):
         )
 
 
-def store_questions(questions, *, tokens_per_question, prompt_version):
+def store_questions(questions, *, prompt_version, tokens_per_question=0):
     """Insert generated questions into the cache, ignoring keys already present (race-safe).
 
-    questions: [{topic, skill_level, question_type, question_text, expected_answer, criteria}].
+    questions: [{topic, skill_level, question_type, question_text, expected_answer, criteria,
+    tokens_cost?}]; tokens_cost (tokens its generation cost) defaults to ``tokens_per_question``.
     Part of the caller's transaction; never raises IntegrityError for a duplicate key.
     """
     if not questions:
@@ -228,7 +231,7 @@ def store_questions(questions, *, tokens_per_question, prompt_version):
                 "expected_answer": q.get("expected_answer"),
                 "criteria": [{"criterion": c["criterion"], "description": c["description"]} for c in q["criteria"]],
                 "usage_count": 0,
-                "tokens_cost": tokens_per_question,
+                "tokens_cost": q.get("tokens_cost", tokens_per_question),
                 "prompt_version": prompt_version,
                 "created_at": now,
                 "last_used_at": now,

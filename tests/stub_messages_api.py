@@ -1,25 +1,51 @@
 """A stub of Anthropic's Messages API on loopback, for tests: the real SDK talks real HTTP to it.
 
+It behaves like today's API (tests/messages_api_emulation.py): a request the API would reject
+(retired model, forced tool use on the 5.5 generation, ...) gets the API's error and consumes
+no queued reply; every 200 message starts with a thinking block when the request thinks (the
+test ids do), echoes the request's model, and keeps the queued ``usage`` exactly (it is the
+total billed, thinking included). ``"stream": true`` is answered with server-sent events.
+GET /v1/models/{id} answers from the emulation's model catalogue.
+
 Queue responses with ``reply_*``; each POST /v1/messages takes the next one (the last one
-repeats when the queue runs dry if ``repeat_last`` is set). Every request body received is kept
-in ``requests`` (parsed JSON) with its headers in ``request_headers``.
+repeats when the queue runs dry if ``repeat_last`` is set). ``reply_for_schema`` answers by
+output schema title instead (a payload, or a callable of the request for concurrent calls);
+``fill_responder`` answers "InterviewQuestions" requests from their slot lines. Every message
+request body received is kept in ``requests`` (parsed JSON) with its headers in
+``request_headers``; Models API calls in ``model_requests`` / ``model_request_headers``.
+Set ``prompt_caching = True`` to have usage's cache fields computed by ``prompt_cache``.
 """
 
+import collections
 import itertools
 import json
+import re
 import threading
 import time
+from dataclasses import dataclass, field
 
 from werkzeug import Response
 
 from prompts import MAX_CRITERIA, MIN_CRITERIA
+from tests.messages_api_emulation import (
+    PromptCache,
+    check_request,
+    decorate_message,
+    error_body,
+    model_info,
+    sse_events,
+)
 
 DEFAULT_USAGE = {"input_tokens": 1200, "output_tokens": 800, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+CACHE_FIELDS = ("cache_creation_input_tokens", "cache_read_input_tokens")
 _ids = itertools.count(1)
 
 
-def message_body(payload, *, usage=None, stop_reason="end_turn", model="claude-test-model"):
-    """A Messages API success body whose single text block is ``payload`` (JSON-encoded unless str)."""
+def message_body(payload, *, usage=None, stop_reason="end_turn", model=None):
+    """A Messages API success body whose single text block is ``payload`` (JSON-encoded unless str).
+
+    model: None means "the request's model" once served (tests queue before knowing it).
+    """
     text = payload if isinstance(payload, str) else json.dumps(payload)
     return {
         "id": f"msg_stub_{next(_ids)}",
@@ -73,6 +99,32 @@ def interview_kit(criteria_counts=(8, 9, 10, 8, 9), numbers=None, topic_prefix="
 assert MIN_CRITERIA <= 8 and MAX_CRITERIA >= 10
 
 
+@dataclass
+class _Reply:
+    """One canned answer: a fixed (status, body), or ``responder(request body)`` -> payload | (payload, usage)."""
+
+    status: int
+    body: dict | None
+    headers: dict = field(default_factory=dict)
+    delay: float = 0.0
+    explicit_cache: bool = False  # the test gave cache fields itself: never overwrite them
+    responder: object = None
+    usage: dict | None = None
+
+    def resolve(self, request_body):
+        """Return (status, body, explicit_cache) for this request."""
+        if self.responder is None:
+            return self.status, self.body, self.explicit_cache
+        answer = self.responder(request_body)
+        payload, usage = answer if isinstance(answer, tuple) else (answer, None)
+        usage = usage if usage is not None else self.usage
+        return 200, message_body(payload, usage=usage), _gives_cache_fields(usage)
+
+
+def _gives_cache_fields(usage):
+    return bool(usage) and any(name in usage for name in CACHE_FIELDS)
+
+
 class StubMessagesAPI:
     """Queue of canned Messages API answers served by a pytest-httpserver HTTPServer."""
 
@@ -83,65 +135,164 @@ class StubMessagesAPI:
         self._lock = threading.Lock()
         self.requests = []
         self.request_headers = []
+        self.model_requests = []  # model ids asked for with GET /v1/models/{id}
+        self.model_request_headers = []
         self.repeat_last = False
         self.on_request = None  # optional callable(body) run inside the handler (e.g. to inspect the DB)
-        self._by_schema = {}  # output schema title -> (status, body, headers, delay), answered every time
+        self.prompt_caching = False  # True: usage cache fields come from prompt_cache (unless the reply gives them)
+        self.prompt_cache = PromptCache()  # replace or set .clock / .minimum_tokens in a test
+        self.fill_calls_by_slot = collections.Counter()  # slot number -> fill requests naming it (fill_responder)
+        self._by_schema = {}  # output schema title -> _Reply, answered every time
         httpserver.expect_request("/v1/messages", method="POST").respond_with_handler(self._handle)
+        httpserver.expect_request(re.compile(r"^/v1/models/[^/]+$"), method="GET").respond_with_handler(self._handle_model)
 
     # --- queueing --------------------------------------------------------------------
-    def reply_json(self, payload, *, usage=None, stop_reason="end_turn", model="claude-test-model", delay=0.0):
-        """Queue a 200 whose text block is ``payload``."""
-        return self._push(200, message_body(payload, usage=usage, stop_reason=stop_reason, model=model), {}, delay)
+    def reply_json(self, payload, *, usage=None, stop_reason="end_turn", model=None, delay=0.0):
+        """Queue a 200 whose text block is ``payload`` (model None = the request's model)."""
+        body = message_body(payload, usage=usage, stop_reason=stop_reason, model=model)
+        return self._push(_Reply(200, body, delay=delay, explicit_cache=_gives_cache_fields(usage)))
 
     def reply_for_schema(self, title, payload, *, usage=None, delay=0.0):
-        """Answer every request asking for output schema ``title`` with ``payload`` (before the queue)."""
+        """Answer every request asking for output schema ``title`` (before the queue).
+
+        payload: the answer, or a callable(request body) -> payload or (payload, usage) for
+        concurrent requests whose order is unpredictable. usage: tokens when the callable gives none.
+        """
+        if callable(payload):
+            reply = _Reply(200, None, delay=delay, responder=payload, usage=usage)
+        else:
+            reply = _Reply(200, message_body(payload, usage=usage), delay=delay, explicit_cache=_gives_cache_fields(usage))
         with self._lock:
-            self._by_schema[title] = (200, message_body(payload, usage=usage), {}, delay)
+            self._by_schema[title] = reply
         return self
+
+    def fill_responder(self, criteria=8, fail_numbers=(), usage=None):
+        """Answer every "InterviewQuestions" request with questions for exactly the slots it lists.
+
+        Slots come from the request's slot lines (``fill_slots``); each question gets ``criteria``
+        criteria. The first non-repair request naming a slot in ``fail_numbers`` gets the invalid
+        ``{"questions": []}``; its repair request (more than one user message) a valid answer.
+        Counts requests per slot number in ``fill_calls_by_slot``.
+        """
+        pending_failures = set(fail_numbers)
+
+        def respond(body):
+            slots = fill_slots(body)
+            numbers = {slot[0] for slot in slots}
+            with self._lock:
+                self.fill_calls_by_slot.update(numbers)
+                failing = set() if is_repair_request(body) else numbers & pending_failures
+                pending_failures.difference_update(failing)
+            return ({"questions": []} if failing else filled_questions(slots, criteria=criteria)), usage
+
+        return self.reply_for_schema("InterviewQuestions", respond, usage=usage)
 
     def reply_status(self, status, *, error_type="api_error", message="stub error", headers=None, delay=0.0):
         """Queue an error status with an Anthropic-style error body."""
-        body = {"type": "error", "error": {"type": error_type, "message": message}}
-        return self._push(status, body, headers or {}, delay)
+        return self._push(_Reply(status, error_body(error_type, message), headers=headers or {}, delay=delay))
 
     def reply_sleep(self, seconds):
         """Queue an answer that arrives only after ``seconds`` (to trip the client's timeout)."""
-        return self._push(200, message_body(enhanced_jd()), {}, seconds)
+        return self._push(_Reply(200, message_body(enhanced_jd()), delay=seconds))
 
-    def _push(self, status, body, headers, delay):
+    def _push(self, reply):
         with self._lock:
-            self._queue.append((status, body, headers, delay))
+            self._queue.append(reply)
         return self
 
     # --- serving ---------------------------------------------------------------------
     def _handle(self, request):
-        body = json.loads(request.get_data() or b"{}")
+        try:
+            body = json.loads(request.get_data() or b"{}")
+        except ValueError:
+            return _json(400, error_body("invalid_request_error", "the request body is not valid JSON"), "req_stub_bad_json")
         with self._lock:
             self.requests.append(body)
             self.request_headers.append(dict(request.headers))
-            title = ((body.get("output_config") or {}).get("format") or {}).get("schema", {}).get("title")
-            routed = self._by_schema.get(title)
-            if routed:
-                self._queue.insert(0, routed)
-            if not self._queue:
-                return Response(json.dumps({"type": "error", "error": {"type": "api_error", "message": "stub queue empty"}}),
-                                status=500, content_type="application/json", headers={"x-should-retry": "false"})
-            status, payload, headers, delay = self._queue[0] if (self.repeat_last and len(self._queue) == 1) else self._queue.pop(0)
+            request_id = f"req_stub_{len(self.requests)}"
+        rejection = check_request(body)
+        if rejection:
+            return _json(*rejection, request_id)
+        reply = self._take(body)
+        if reply is None:
+            return _json(500, error_body("api_error", "stub queue empty"), request_id, {"x-should-retry": "false"})
         if self.on_request:
             self.on_request(body)
-        if delay:
-            time.sleep(delay)
-        return Response(
-            json.dumps(payload),
-            status=status,
-            content_type="application/json",
-            headers={"request-id": f"req_stub_{len(self.requests)}", **headers},
-        )
+        status, payload, explicit_cache = reply.resolve(body)
+        if status == 200 and payload.get("type") == "message":
+            payload = self._as_served(body, payload, explicit_cache, reply.delay)
+        if reply.delay:
+            time.sleep(reply.delay)
+        if status == 200 and body.get("stream"):
+            return Response(sse_events(payload), status=200, content_type="text/event-stream",
+                            headers={"request-id": request_id, "cache-control": "no-cache", **reply.headers})
+        return _json(status, payload, request_id, reply.headers)
+
+    def _take(self, body):
+        """The reply for ``body``: its schema's, else the queue's next (None when the queue is empty)."""
+        title = ((body.get("output_config") or {}).get("format") or {}).get("schema", {}).get("title")
+        with self._lock:
+            routed = self._by_schema.get(title)
+            if routed:
+                return routed
+            if not self._queue:
+                return None
+            return self._queue[0] if (self.repeat_last and len(self._queue) == 1) else self._queue.pop(0)
+
+    def _as_served(self, body, message, explicit_cache, delay):
+        """The queued message as sent: decorated, its model override kept, cache fields accounted if asked."""
+        served = decorate_message(body, message)
+        if message.get("model"):
+            served["model"] = message["model"]
+        if self.prompt_caching and not explicit_cache:
+            served["usage"] = {**served["usage"], **self.prompt_cache.account(body, ttft=delay)}
+        return served
+
+    def _handle_model(self, request):
+        model_id = request.path.rsplit("/", 1)[1]
+        with self._lock:
+            self.model_requests.append(model_id)
+            self.model_request_headers.append(dict(request.headers))
+            request_id = f"req_stub_model_{len(self.model_requests)}"
+        return _json(*model_info(model_id), request_id)
 
     @property
     def calls(self):
-        """How many HTTP requests reached the stub."""
+        """How many POST /v1/messages requests reached the stub."""
         return len(self.requests)
+
+
+def _json(status, payload, request_id, headers=None):
+    return Response(json.dumps(payload), status=status, content_type="application/json",
+                    headers={"request-id": request_id, **(headers or {})})
+
+
+_SLOT_LINE = re.compile(
+    r"^\s*(\d+)\. topic: (.*?) \| skill_level: (.*?) \| question_type: (.*?) \| reveals: (.*)$", re.MULTILINE
+)
+
+
+def fill_slots(request_body):
+    """The slots a fill request lists, [(number, topic, level, type)], from its last user message that has slot lines."""
+    for message in reversed(request_body.get("messages") or []):
+        if message.get("role") != "user":
+            continue
+        slots = [(int(n), topic, level, kind) for n, topic, level, kind, _ in _SLOT_LINE.findall(_text(message))]
+        if slots:
+            return slots
+    return []
+
+
+def is_repair_request(request_body):
+    """True for a repair call (the prompts' repair adds a second user message)."""
+    return sum(1 for message in request_body.get("messages") or [] if message.get("role") == "user") > 1
+
+
+def _text(message):
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    return "\n".join(block.get("text", "") for block in content or [] if isinstance(block, dict))
 
 
 QUESTION_TYPES_IN_ORDER = ("technical", "system_design", "problem_solving", "behavioral", "situational")

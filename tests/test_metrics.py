@@ -3,7 +3,11 @@
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers import enhance_body, workflow_body
-from tests.stub_messages_api import enhanced_jd, fill_for_plan, interview_kit, interview_plan
+from tests.stub_messages_api import (
+    enhanced_jd,
+    interview_kit,
+    interview_plan,
+)
 
 
 def scrape(client):
@@ -43,7 +47,7 @@ def test_http_claude_call_and_token_counters_move_by_what_happened(client, admin
     def delta(name, **labels):
         return value(after, name, **labels) - value(before, name, **labels)
 
-    model = "claude-test-model"
+    model = "claude-sonnet-5-5"
     assert delta("techscreen_claude_tokens_total", model=model, kind="input_tokens") == 400
     assert delta("techscreen_claude_tokens_total", model=model, kind="output_tokens") == 60
     assert delta("techscreen_claude_tokens_total", model=model, kind="cache_read_input_tokens") == 7
@@ -73,10 +77,8 @@ def test_question_cache_hits_and_misses_are_counted(app_factory, admin, claude):
     for req_id in ("REQ-M3", "REQ-M4"):
         claude.reply_json(enhanced_jd())
         jd_id = client.post("/api/interview/jd/enhance", json=enhance_body(req_id), headers=admin).get_json()["job_description_id"]
-        plan = interview_plan(topics)
-        claude.reply_json(plan)
-        if req_id == "REQ-M3":
-            claude.reply_json(fill_for_plan(plan))
+        claude.reply_json(interview_plan(topics))
+        claude.fill_responder()
         assert client.post("/api/interview/generate", json={"req_id": req_id, "job_description_id": jd_id}, headers=admin).status_code == 200
     after = scrape(client)
 

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from models import GenerationLog, InterviewQuestion, QuestionCacheEntry, db, utcnow
+from models import GenerationCall, GenerationLog, InterviewQuestion, QuestionCacheEntry, db, utcnow
 from services import question_cache as cache
 from services.question_cache import topic_similarity
 from tests.helpers import all_rows, count_rows, enhance
-from tests.stub_messages_api import fill_for_plan, interview_kit, interview_plan, schema_title
+from tests.stub_messages_api import fill_for_plan, fill_slots, interview_kit, interview_plan, schema_title
 
 TOPICS_A = ["Kafka event streaming", "PostgreSQL query tuning", "Incident response", "Code review culture", "Deadline trade-offs"]
 # The first three reworded (same key after normalisation or above 0.85), the last two new.
@@ -37,22 +37,32 @@ def cache_admin(cache_app):
     return {"Authorization": f"Bearer {key}"}
 
 
-def _generate(client, headers, claude, req_id, topics, *, fill_numbers=None, level="senior", use_cache=None, usage=None):
-    """Enhance a JD, queue a plan of ``topics`` and the fill of ``fill_numbers`` (None: all), generate."""
+def _generate(client, headers, claude, req_id, topics, *, level="senior", use_cache=None, usage=None):
+    """Enhance a JD, queue a plan of ``topics``, answer every fill call by its slot, generate."""
     jd_id = enhance(client, headers, claude, req_id)["job_description_id"]
     plan = interview_plan(topics, level=level)
     claude.reply_json(plan, usage=(usage or {}).get("plan"))
-    if fill_numbers is None or fill_numbers:
-        claude.reply_json(fill_for_plan(plan, fill_numbers), usage=(usage or {}).get("fill"))
+    claude.fill_responder(usage=(usage or {}).get("fill"))
     body = {"req_id": req_id, "job_description_id": jd_id}
     if use_cache is not None:
         body["use_cache"] = use_cache
     return client.post("/api/interview/generate", json=body, headers=headers)
 
 
-def _fill_request_slots(claude):
-    fills = [r for r in claude.requests if schema_title(r) == "InterviewQuestions"]
-    return fills[-1]["messages"][-1]["content"] if fills else None
+def _fill_requests(claude):
+    return [r for r in claude.requests if schema_title(r) == "InterviewQuestions"]
+
+
+def _call_purposes(app):
+    """The purposes of the last operation's Claude calls (generation_calls rows)."""
+    with app.app_context():
+        log_id = db.session.scalar(db.select(db.func.max(GenerationLog.id)))
+        return list(db.session.scalars(db.select(GenerationCall.purpose).where(GenerationCall.generation_log_id == log_id)))
+
+
+def _filled_slot_numbers(claude):
+    """The slot numbers the fill calls since the last ``requests.clear()`` asked for, sorted."""
+    return sorted(number for r in _fill_requests(claude) for number, *_ in fill_slots(r))
 
 
 @pytest.mark.parametrize(
@@ -72,44 +82,50 @@ def test_documented_topic_examples_match_or_not_at_the_default_threshold(a, b, h
     assert (topic_similarity(a, b) >= 0.85) is hit, topic_similarity(a, b)
 
 
-def test_first_generation_on_an_empty_cache_plans_then_fills_all_five_slots(cache_client, admin, claude, cache_app):
+def test_first_generation_on_an_empty_cache_plans_then_fills_all_five_slots_one_call_each(cache_client, admin, claude, cache_app):
     response = _generate(
         cache_client, admin, claude, "REQ-C1", TOPICS_A,
-        usage={"plan": {"input_tokens": 900, "output_tokens": 150}, "fill": {"input_tokens": 300, "output_tokens": 2500}},
+        usage={"plan": {"input_tokens": 900, "output_tokens": 150}, "fill": {"input_tokens": 300, "output_tokens": 500}},
     )
 
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["cached_questions"] == 0
-    assert body["tokens_used"] == 900 + 150 + 300 + 2500
-    assert [schema_title(r) for r in claude.requests] == ["EnhancedJobDescription", "InterviewPlan", "InterviewQuestions"]
-    assert "<enhanced_job_description>" not in _fill_request_slots(claude)  # the fill never sees the JD
+    assert body["tokens_used"] == 900 + 150 + 5 * (300 + 500)
+    titles = [schema_title(r) for r in claude.requests]
+    assert titles == ["EnhancedJobDescription", "InterviewPlan"] + ["InterviewQuestions"] * 5
+    assert _filled_slot_numbers(claude) == [1, 2, 3, 4, 5]  # one slot per call
+    assert all(len(fill_slots(r)) == 1 for r in _fill_requests(claude))
+    for fill in _fill_requests(claude):  # the fill never sees the JD
+        assert "<enhanced_job_description>" not in fill["messages"][-1]["content"]
+        assert "payments" not in fill["messages"][-1]["content"].lower()
     assert [q["source"] for q in body["interview"]["questions"]] == ["generated"] * 5
     assert [q["topic"] for q in body["interview"]["questions"]] == TOPICS_A
     entries = all_rows(cache_app, QuestionCacheEntry)
     assert sorted(e.topic for e in entries) == sorted(TOPICS_A)
-    assert {e.tokens_cost for e in entries} == {(300 + 2500) // 5}
+    assert {e.tokens_cost for e in entries} == {300 + 500}  # what each question's own call cost
     log = all_rows(cache_app, GenerationLog)[-1]
     assert (log.cache_hits, log.cache_misses, log.tokens_avoided) == (0, 5, 0)
 
 
 def test_a_similar_job_description_reuses_cached_questions_and_fills_only_the_missing_slots(cache_client, admin, claude, cache_app):
-    first = _generate(cache_client, admin, claude, "REQ-C1", TOPICS_A, usage={"fill": {"input_tokens": 500, "output_tokens": 2000}})
+    first = _generate(cache_client, admin, claude, "REQ-C1", TOPICS_A, usage={"fill": {"input_tokens": 100, "output_tokens": 400}})
     assert first.status_code == 200
     claude.requests.clear()
 
     second = _generate(
-        cache_client, admin, claude, "REQ-C2", TOPICS_B, fill_numbers={4, 5},
+        cache_client, admin, claude, "REQ-C2", TOPICS_B,
         usage={"plan": {"input_tokens": 800, "output_tokens": 100}, "fill": {"input_tokens": 200, "output_tokens": 900}},
     )
 
     assert second.status_code == 200, second.get_json()
     body = second.get_json()
     assert body["cached_questions"] == 3
-    assert body["tokens_used"] == 800 + 100 + 200 + 900  # what this generation really spent
-    fill_prompt = _fill_request_slots(claude)
-    assert "4. topic: Mentoring juniors" in fill_prompt and "5. topic: Vendor negotiation" in fill_prompt
-    assert "1. topic:" not in fill_prompt and "Kafka" not in fill_prompt
+    assert body["tokens_used"] == 800 + 100 + 2 * (200 + 900)  # what this generation really spent
+    assert _filled_slot_numbers(claude) == [4, 5]
+    fill_prompts = "\n".join(r["messages"][-1]["content"] for r in _fill_requests(claude))
+    assert "4. topic: Mentoring juniors" in fill_prompts and "5. topic: Vendor negotiation" in fill_prompts
+    assert "Kafka" not in fill_prompts
     questions = body["interview"]["questions"]
     assert [q["source"] for q in questions] == ["cache", "cache", "cache", "generated", "generated"]
     first_ids = {q["topic"]: q for q in first.get_json()["interview"]["questions"]}
@@ -122,14 +138,14 @@ def test_a_similar_job_description_reuses_cached_questions_and_fills_only_the_mi
         assert all(e.last_used_at > e.created_at for e in reused)
     log = all_rows(cache_app, GenerationLog)[-1]
     assert (log.cache_hits, log.cache_misses) == (3, 2)
-    assert log.tokens_avoided == 3 * ((500 + 2000) // 5)
+    assert log.tokens_avoided == 3 * (100 + 400)
 
 
 def test_a_fully_cached_plan_sends_no_fill_call(cache_client, admin, claude, cache_app):
     _generate(cache_client, admin, claude, "REQ-C1", TOPICS_A)
     claude.requests.clear()
 
-    response = _generate(cache_client, admin, claude, "REQ-C2", TOPICS_A, fill_numbers=set(), usage={"plan": {"input_tokens": 700, "output_tokens": 120}})
+    response = _generate(cache_client, admin, claude, "REQ-C2", TOPICS_A, usage={"plan": {"input_tokens": 700, "output_tokens": 120}})
 
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["cached_questions"] == 5
@@ -194,8 +210,8 @@ def test_the_cache_disabled_by_config_is_never_consulted(app_factory, admin, cla
 def test_a_plan_with_near_duplicate_topics_is_repaired(cache_client, admin, claude):
     jd_id = enhance(cache_client, admin, claude, "REQ-C1")["job_description_id"]
     claude.reply_json(interview_plan(["Kafka event streaming", "event streaming with Kafka", *TOPICS_A[2:]]))
-    good = interview_plan(TOPICS_A)
-    claude.reply_json(good).reply_json(fill_for_plan(good))
+    claude.reply_json(interview_plan(TOPICS_A))
+    claude.fill_responder()
 
     response = cache_client.post("/api/interview/generate", json={"req_id": "REQ-C1", "job_description_id": jd_id}, headers=admin)
 
@@ -203,11 +219,31 @@ def test_a_plan_with_near_duplicate_topics_is_repaired(cache_client, admin, clau
     assert "near-duplicate topics" in claude.requests[2]["messages"][-1]["content"]
 
 
+def test_a_failing_slot_gets_its_own_repair_without_redoing_the_others(cache_client, admin, claude, cache_app):
+    jd_id = enhance(cache_client, admin, claude, "REQ-C1")["job_description_id"]
+    claude.reply_json(interview_plan(TOPICS_A))
+    claude.fill_responder(fail_numbers={3})  # slot 3's first answer is invalid, its repair valid
+    claude.fill_calls_by_slot.clear()
+
+    response = cache_client.post("/api/interview/generate", json={"req_id": "REQ-C1", "job_description_id": jd_id}, headers=admin)
+
+    assert response.status_code == 200, response.get_json()
+    assert dict(claude.fill_calls_by_slot) == {1: 1, 2: 1, 3: 2, 4: 1, 5: 1}
+    purposes = _call_purposes(cache_app)
+    assert sorted(purposes) == sorted(["interview_plan"] + ["interview_fill"] * 5 + ["interview_fill.repair"])
+    assert [q["topic"] for q in response.get_json()["interview"]["questions"]] == TOPICS_A
+
+
 def test_a_failed_fill_stores_no_interview_and_caches_nothing(cache_client, admin, claude, cache_app):
     jd_id = enhance(cache_client, admin, claude, "REQ-C1")["job_description_id"]
     plan = interview_plan(TOPICS_A)
     claude.reply_json(plan)
-    claude.reply_json({"questions": []}).reply_json({"questions": []})  # invalid, then the repair is invalid too
+
+    def fill(body):  # slot 2 stays invalid through its repair; the other four are fine
+        slots = fill_slots(body)
+        return {"questions": []} if slots[0][0] == 2 else fill_for_plan(plan, {slots[0][0]})
+
+    claude.reply_for_schema("InterviewQuestions", fill)
 
     response = cache_client.post("/api/interview/generate", json={"req_id": "REQ-C1", "job_description_id": jd_id}, headers=admin)
 
@@ -216,13 +252,14 @@ def test_a_failed_fill_stores_no_interview_and_caches_nothing(cache_client, admi
     assert count_rows(cache_app, QuestionCacheEntry) == 0
     log = all_rows(cache_app, GenerationLog)[-1]
     assert (log.status, log.cache_hits, log.cache_misses) == ("failed", 0, 5)
+    assert _call_purposes(cache_app).count("interview_fill.repair") == 1  # only slot 2 was repaired
 
 
 def test_eviction_keeps_at_most_max_entries_removing_the_least_recently_used(app_factory, admin, claude):
     app = app_factory(ENABLE_QUESTION_CACHE=True, CACHE_MAX_ENTRIES=7)
     client = app.test_client()
     _generate(client, admin, claude, "REQ-C1", TOPICS_A)  # 5 entries
-    _generate(client, admin, claude, "REQ-C2", TOPICS_B, fill_numbers={4, 5})  # reuses A1-A3, adds 2: 7 entries
+    _generate(client, admin, claude, "REQ-C2", TOPICS_B)  # reuses A1-A3, adds 2: 7 entries
 
     _generate(client, admin, claude, "REQ-C3", TOPICS_DISSIMILAR)  # adds 5: 12 > 7, evict the 5 least recently used
 
@@ -253,7 +290,7 @@ def test_a_question_cached_by_one_worker_is_found_by_another(app_factory, admin,
     _generate(worker_b.test_client(), admin, claude, "REQ-C0", TOPICS_DISSIMILAR)  # B's index is loaded now
     _generate(worker_a.test_client(), admin, claude, "REQ-C1", TOPICS_A)
 
-    response = _generate(worker_b.test_client(), admin, claude, "REQ-C2", TOPICS_A, fill_numbers=set())
+    response = _generate(worker_b.test_client(), admin, claude, "REQ-C2", TOPICS_A)
 
     assert response.get_json()["cached_questions"] == 5
 
@@ -262,14 +299,16 @@ def test_an_entry_deleted_by_another_worker_is_treated_as_a_miss(app_factory, ad
     worker_a = app_factory(ENABLE_QUESTION_CACHE=True)
     worker_b = app_factory(ENABLE_QUESTION_CACHE=True)
     _generate(worker_a.test_client(), admin, claude, "REQ-C1", TOPICS_A)
-    _generate(worker_b.test_client(), admin, claude, "REQ-C2", TOPICS_A, fill_numbers=set())  # B indexes all 5
+    _generate(worker_b.test_client(), admin, claude, "REQ-C2", TOPICS_A)  # B indexes all 5
     purged = worker_a.test_client().post("/api/admin/cache/purge", json={"topic": "kafka"}, headers=cache_admin)
     assert purged.get_json()["deleted"] == 1
 
-    response = _generate(worker_b.test_client(), admin, claude, "REQ-C3", TOPICS_A, fill_numbers={1})
+    claude.requests.clear()
+    response = _generate(worker_b.test_client(), admin, claude, "REQ-C3", TOPICS_A)
 
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["cached_questions"] == 4
+    assert _filled_slot_numbers(claude) == [1]
 
 
 def test_concurrent_caching_of_the_same_key_never_raises(cache_app):
@@ -307,7 +346,7 @@ def test_concurrent_generations_with_the_same_plan_both_succeed(cache_app, admin
     jd_ids = [enhance(client, admin, claude, f"REQ-P{i}")["job_description_id"] for i in (1, 2)]
     plan = interview_plan(TOPICS_A)
     claude.reply_for_schema("InterviewPlan", plan)
-    claude.reply_for_schema("InterviewQuestions", fill_for_plan(plan), delay=0.3)
+    claude.reply_for_schema("InterviewQuestions", lambda body: fill_for_plan(plan, {fill_slots(body)[0][0]}), delay=0.3)
     results = []
 
     def generate(index):
@@ -346,10 +385,10 @@ def test_one_cache_entry_never_serves_two_slots_of_an_interview(cache_app):
 
 def test_admin_can_list_search_delete_and_purge_the_cache(cache_client, admin, claude, cache_admin):
     _generate(cache_client, admin, claude, "REQ-C1", TOPICS_A)
-    _generate(cache_client, admin, claude, "REQ-C2", TOPICS_B, fill_numbers={4, 5})
+    _generate(cache_client, admin, claude, "REQ-C2", TOPICS_B)
 
     listing = cache_client.get("/api/admin/cache?per_page=3&page=1", headers=cache_admin).get_json()
-    assert listing["stats"] == {"entries": 7, "hits": 3, "misses": 7, "hit_rate": 0.3, "tokens_avoided": 3 * 400}
+    assert listing["stats"] == {"entries": 7, "hits": 3, "misses": 7, "hit_rate": 0.3, "tokens_avoided": 3 * (1200 + 800)}  # each reused question cost one default-usage call
     assert listing["pagination"] == {"page": 1, "per_page": 3, "total": 7}
     assert len(listing["entries"]) == 3
     search = cache_client.get("/api/admin/cache?topic=KAFKA", headers=cache_admin).get_json()

@@ -25,11 +25,12 @@ from tests.stub_messages_api import (
     assessment,
     enhanced_jd,
     fill_for_plan,
+    fill_slots,
     interview_plan,
 )
 
 PRICES = {
-    "claude-test-model": {"input": 3, "output": 15, "cache_write": 3.75, "cache_read": 0.3},
+    "claude-sonnet-5-5": {"input": 3, "output": 15, "cache_write": 3.75, "cache_read": 0.3},
     "claude-alt-model": {"input": 1, "output": 5, "cache_write": 1.25, "cache_read": 0.1},
 }
 TOKEN_KINDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
@@ -154,7 +155,7 @@ def traffic(usage_app, usage_client, claude, make_key):
     """Seven operations with known usage (see the module docstring)."""
     user_a, user_b = make_key("admin"), make_key("recruiter")
     ids = {"A": f"apikey:{api_key_id(usage_app, user_a)}", "B": f"apikey:{api_key_id(usage_app, user_b)}"}
-    test, alt = "claude-test-model", "claude-alt-model"
+    test, alt = "claude-sonnet-5-5", "claude-alt-model"
     ops = []
     client = usage_client
 
@@ -171,16 +172,18 @@ def traffic(usage_app, usage_client, claude, make_key):
                 "2026-11-01T00:00:00", operation_type="jd_enhancement", user_id=ids["A"], req_id="REQ-U1", model=test,
                 status="success", calls=[(test, usage()), (test, u1)], purposes=["jd_enhancement"] * 2)["job_description_id"]
 
-    # 2. A generates REQ-U1's interview: a plan that is not JSON, its repair, then the fill of 5 slots.
+    # 2. A generates REQ-U1's interview: a plan that is not JSON, its repair, then 5 fill calls, one per slot.
     plan = interview_plan(TOPICS)
-    u2 = [usage(900, 40, 0, 1000), usage(950, 150, 0, 1000), usage(300, 2500, 120, 0)]
-    claude.reply_json("this is not JSON", usage=u2[0]).reply_json(plan, usage=u2[1]).reply_json(fill_for_plan(plan), usage=u2[2])
+    u2 = [usage(900, 40, 0, 1000), usage(950, 150, 0, 1000)] + [usage(60, 500, 24, 0)] * 5
+    claude.reply_json("this is not JSON", usage=u2[0]).reply_json(plan, usage=u2[1])
+    claude.reply_for_schema("InterviewQuestions", lambda body: fill_for_plan(plan, {fill_slots(body)[0][0]}), usage=u2[2])
     interview = done(
         client.post("/api/interview/generate", json={"req_id": "REQ-U1", "job_description_id": jd_1}, headers=user_a), 200,
         "2026-11-01T23:59:59.999999", operation_type="interview_generation", user_id=ids["A"], req_id="REQ-U1", model=test,
-        status="success", calls=[(test, u) for u in u2], purposes=["interview_plan", "interview_plan.repair", "interview_fill"],
+        status="success", calls=[(test, u) for u in u2],
+        purposes=["interview_plan", "interview_plan.repair"] + ["interview_fill"] * 5,
     )["interview"]
-    per_question = sum(u2[2].values()) // 5
+    per_question = sum(u2[2].values())  # each cached question cost its own fill call
 
     # 3. B enhances REQ-U2: Claude answers 400 (not retried) -> 502, a failed operation.
     claude.reply_status(400, error_type="invalid_request_error")
@@ -223,7 +226,7 @@ def traffic(usage_app, usage_client, claude, make_key):
          "2026-11-15T12:00:00", operation_type="candidate_scoring", user_id=ids["B"], req_id="REQ-U1", model=test,
          status="failed", calls=[(test, u) for u in u7], purposes=["candidate_scoring", "candidate_scoring.repair"])
 
-    assert claude.calls == sum(len(op.calls) for op in ops) == 11
+    assert claude.calls == sum(len(op.calls) for op in ops) == 15
     return Traffic(ops=ops, users=ids)
 
 
@@ -258,7 +261,7 @@ def test_the_retried_429_and_its_success_are_two_attempts_of_one_call(usage_clie
 
     first, second = log["calls"]
     assert (first["attempt"], first["outcome"], first["status_code"], first["model"]) == (0, "http_429", 429, None)
-    assert (second["attempt"], second["outcome"], second["status_code"], second["model"]) == (1, "ok", 200, "claude-test-model")
+    assert (second["attempt"], second["outcome"], second["status_code"], second["model"]) == (1, "ok", 200, "claude-sonnet-5-5")
     assert first["anthropic_request_id"].startswith("req_stub_") and second["anthropic_request_id"].startswith("req_stub_")
     assert first["anthropic_request_id"] != second["anthropic_request_id"]
     assert all(isinstance(c["latency_ms"], int) and c["started_at"] for c in log["calls"])
@@ -302,9 +305,9 @@ def test_report_totals_match_every_token_the_stub_served(usage_client, auditor, 
     served = {kind: sum(u[kind] for op in traffic.ops for _, u in op.calls) for kind in TOKEN_KINDS}
     assert {kind: report["totals"][kind] for kind in TOKEN_KINDS} == served
     assert report["totals"]["tokens_used"] == sum(served.values()) == 19_720
-    assert report["totals"]["calls"] == 11 and report["totals"]["operations"] == 7 and report["totals"]["failures"] == 2
+    assert report["totals"]["calls"] == 15 and report["totals"]["operations"] == 7 and report["totals"]["failures"] == 2
     assert report["totals"]["cache_hits"] == 5 and report["totals"]["tokens_avoided"] == 2920
-    # 3/15/3.75/0.3 USD per million for claude-test-model, 1/5/1.25/0.1 for claude-alt-model, per call.
+    # 3/15/3.75/0.3 USD per million for claude-sonnet-5-5, 1/5/1.25/0.1 for claude-alt-model, per call.
     assert report["totals"]["cost_usd"] == "0.092788"  # 0.0196875 of operation 6 was recorded as 0.019688
 
 

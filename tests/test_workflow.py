@@ -26,7 +26,7 @@ def test_full_workflow_returns_five_questions_with_eight_to_ten_criteria(client,
         "is_checked": False,
     }
     assert body["interview"]["status"] == "draft" and body["interview"]["version"] == 1
-    assert body["provider"] == "anthropic" and body["model"] == "claude-test-model"
+    assert body["provider"] == "anthropic" and body["model"] == "claude-sonnet-5-5"
     assert claude.calls == 2
     assert count_rows(app, JobDescription) == 1
     assert count_rows(app, InterviewQuestion, interview_id=body["interview_id"]) == 5
