@@ -179,8 +179,14 @@ EFFORTS = ("low", "medium", "high", "xhigh", "max")
 PURPOSE_DEFAULTS = {
     # Rewrites the manager's facts into a structured JD: everything downstream derives from it.
     "jd_enhancement": {"effort": "high"},
-    # Chooses the 5 areas, levels and types the interview tests: the kit's key judgement.
-    "interview_plan": {"effort": "high"},
+    # Picks 5 distinct areas, a level and a question type each: a short selection (about 250
+    # output tokens) from a JD whose deliverables, knowledge and competencies are already spelled
+    # out (the enhanced JD, or the manager's WORK inputs), checked by validate_plan (distinct
+    # topics, fixed vocabularies) with one repair. Every kit waits for it before any question is
+    # written, so its thinking is pure latency: Anthropic's guidance for latency-sensitive work
+    # is medium or low (https://platform.claude.com/docs/en/build-with-claude/effort); at medium
+    # a similar-JD kit takes 0.33x the one-call path's time instead of 0.25x (bench/README.md).
+    "interview_plan": {"effort": "low"},
     # Writes ONE question for a slot whose topic, level, type and aim the plan fixed; its output
     # is validated (and repaired once) like any other. Five run at once, so their thinking is
     # paid five times: low keeps a kit's thinking near the one-call path's.

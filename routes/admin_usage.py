@@ -63,7 +63,7 @@ class _FilterQuerySchema(Schema):
         validate=validate.Length(1, 40),
         metadata={"description": f"Exact operation type: {', '.join(OPERATION_TYPES)}.", "example": "interview_generation"},
     )
-    model = fields.String(validate=validate.Length(1, 100), metadata={"description": "Exact model id as recorded.", "example": "claude-sonnet-4-5"})
+    model = fields.String(validate=validate.Length(1, 100), metadata={"description": "Exact model id as recorded.", "example": "claude-sonnet-5-5"})
     status = fields.String(validate=validate.OneOf(STATUSES), metadata={"description": "Operation status."})
 
     @validates_schema
@@ -182,6 +182,7 @@ class GenerationCallSchema(Schema):
     status_code = fields.Integer(allow_none=True)
     anthropic_request_id = fields.String(allow_none=True)
     model = fields.String(allow_none=True)
+    effort = fields.String(allow_none=True, metadata={"description": "output_config.effort sent (low, medium, high, xhigh, max); null: none."})
     input_tokens = fields.Integer()
     output_tokens = fields.Integer()
     cache_creation_input_tokens = fields.Integer()
@@ -201,6 +202,7 @@ class GenerationLogSchema(Schema):
     error_message = fields.String(allow_none=True)
     provider = fields.String(allow_none=True)
     model = fields.String(allow_none=True)
+    effort = fields.String(allow_none=True, metadata={"description": "The calls' effort; mixed when they differ."})
     prompt_version = fields.String(allow_none=True)
     claude_calls = fields.Integer()
     input_tokens = fields.Integer()
@@ -248,35 +250,35 @@ _REPORT_EXAMPLE = {
     "filters": {"from": "2026-11-01", "to": "2026-11-30", "user_id": None, "req_id": None, "operation_type": None,
                 "model": None, "status": None},
     "group_by": ["day", "model"],
-    "totals": _example_totals(3, 4, 1, (5100, 3200, 200, 4000), "0.065250", 5, 2920),
+    "totals": _example_totals(3, 4, 1, (5100, 3200, 200, 4000), "0.043100", 5, 2920),
     "groups": [
-        {"day": "2026-11-01", "model": "claude-sonnet-4-5", **_example_totals(2, 3, 0, (4000, 2600, 200, 4000), "0.052950", 5, 2920)},
-        {"day": "2026-11-02", "model": "claude-sonnet-4-5", **_example_totals(1, 1, 1, (1100, 600, 0, 0), "0.012300")},
+        {"day": "2026-11-01", "model": "claude-sonnet-5-5", **_example_totals(2, 3, 0, (4000, 2600, 200, 4000), "0.034900", 5, 2920)},
+        {"day": "2026-11-02", "model": "claude-sonnet-5-5", **_example_totals(1, 1, 1, (1100, 600, 0, 0), "0.008200")},
     ],
 }
 _REPORT_DESCRIPTION = "The report (JSON); with format=csv or Accept: text/csv, its groups as CSV"
 _CSV_EXAMPLE = (
     "day,model," + ",".join(TOTAL_FIELDS) + "\r\n"
-    "2026-11-01,claude-sonnet-4-5,2,3,0,4000,2600,200,4000,10800,0.052950,5,2920\r\n"
-    "2026-11-02,claude-sonnet-4-5,1,1,1,1100,600,0,0,1700,0.012300,0,0\r\n"
+    "2026-11-01,claude-sonnet-5-5,2,3,0,4000,2600,200,4000,10800,0.034900,5,2920\r\n"
+    "2026-11-02,claude-sonnet-5-5,1,1,1,1100,600,0,0,1700,0.008200,0,0\r\n"
 )
 _LOG_EXAMPLE = {
     "id": 812, "operation_type": "jd_enhancement", "req_id": "REQ-2026-0042", "user_id": "apikey:12", "status": "success",
-    "error_kind": None, "error_message": None, "provider": "anthropic", "model": "claude-sonnet-4-5", "prompt_version": "v3",
-    "claude_calls": 2, "input_tokens": 1000, "output_tokens": 500, "cache_creation_input_tokens": 200,
-    "cache_read_input_tokens": 3000, "tokens_used": 4700, "cost_usd": "0.012150", "unpriced_calls": 0, "latency_ms": 8125,
+    "error_kind": None, "error_message": None, "provider": "anthropic", "model": "claude-sonnet-5-5", "effort": "high",
+    "prompt_version": "v3", "claude_calls": 2, "input_tokens": 1000, "output_tokens": 500, "cache_creation_input_tokens": 200,
+    "cache_read_input_tokens": 3000, "tokens_used": 4700, "cost_usd": "0.007800", "unpriced_calls": 0, "latency_ms": 8125,
     "cache_hits": 0, "cache_misses": 0, "tokens_avoided": 0, "job_description_id": 77, "interview_id": None,
     "request_id": "5f0c2b7e9d3a4c1b8e6f2a7d9c0b1e3f",
     "started_at": "2026-11-01T09:30:00.125000+00:00", "completed_at": "2026-11-01T09:30:08.250000+00:00",
 }
 _CALL_EXAMPLES = [
     {"id": 1501, "purpose": "jd_enhancement", "attempt": 0, "outcome": "http_429", "status_code": 429,
-     "anthropic_request_id": "req_011CUa1", "model": None, "input_tokens": 0, "output_tokens": 0,
+     "anthropic_request_id": "req_011CUa1", "model": None, "effort": "high", "input_tokens": 0, "output_tokens": 0,
      "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0, "cost_usd": "0.000000", "latency_ms": 140,
      "started_at": "2026-11-01T09:30:00.130000+00:00"},
     {"id": 1502, "purpose": "jd_enhancement", "attempt": 1, "outcome": "ok", "status_code": 200,
-     "anthropic_request_id": "req_011CUa2", "model": "claude-sonnet-4-5", "input_tokens": 1000, "output_tokens": 500,
-     "cache_creation_input_tokens": 200, "cache_read_input_tokens": 3000, "cost_usd": "0.012150", "latency_ms": 7950,
+     "anthropic_request_id": "req_011CUa2", "model": "claude-sonnet-5-5", "effort": "high", "input_tokens": 1000,
+     "output_tokens": 500, "cache_creation_input_tokens": 200, "cache_read_input_tokens": 3000, "cost_usd": "0.007800", "latency_ms": 7950,
      "started_at": "2026-11-01T09:30:00.300000+00:00"},
 ]
 
