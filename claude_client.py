@@ -460,12 +460,12 @@ class ClaudeClient:
         token = _current_call.set(context)
         try:
             with self._slots:
-                if needs_streaming(arguments["max_tokens"]):
+                if needs_streaming(arguments["max_tokens"]) and self.provider != "sandbox":
                     return self._stream(context, arguments)
                 return self._sdk.messages.create(**arguments)
-        except anthropic.APITimeoutError as exc:
+        except (anthropic.APITimeoutError, httpx2.TimeoutException) as exc:
             raise ClaudeTimeout(f"Claude did not answer within {self.timeout:g} s on any attempt") from exc
-        except anthropic.APIConnectionError as exc:
+        except (anthropic.APIConnectionError, httpx2.TransportError) as exc:
             raise ClaudeUnavailable("Claude could not be reached; try again later") from exc
         except anthropic.APIStatusError as exc:
             raise _status_error(exc, settings) from exc
@@ -479,8 +479,8 @@ class ClaudeClient:
         try:
             with self._sdk.messages.stream(**arguments) as stream:
                 message = stream.get_final_message()
-        except (anthropic.APIConnectionError, anthropic.APIStatusError):
-            if context.pending is not None:  # the stream broke after a 2xx began
+        except Exception:
+            if context.pending is not None:  # the stream broke after a 2xx began: record the attempt
                 context.pending("stream_interrupted")
             raise
         if context.pending is not None:

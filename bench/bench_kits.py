@@ -64,15 +64,12 @@ import json
 import os
 import platform
 import shlex
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -121,19 +118,12 @@ SHORT_PURPOSE = {
 }
 
 
-class BenchError(RuntimeError):
-    """The benchmark could not run (setup, a failed preparation step): exit status 2."""
-
-
-def _exit_on_signal(signum, frame):
-    print(f"interrupted by signal {signum}; stopping the servers", file=sys.stderr)
-    raise SystemExit(128 + signum)  # unwinds through the finally that stops the servers
+BenchError = support.BenchError
 
 
 def main(argv=None):
     args = _parse_args(argv)
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _exit_on_signal)
+    support.exit_cleanly_on_signals()
     stamp = support.utc_stamp()
     os.makedirs(RESULTS_DIR, exist_ok=True)
     log_path = os.path.join(RESULTS_DIR, f"kits-{stamp}.log")
@@ -150,7 +140,7 @@ def main(argv=None):
         with open(log_path, "w") as log:
             env = _app_env(args, database.url)
             database.create(env)
-            api_key = _run_cli(env, ["api-keys", "create", "--role", "admin", "--name", "bench-kits", "--quiet"],
+            api_key = support.run_flask_cli(env, ["api-keys", "create", "--role", "admin", "--name", "bench-kits", "--quiet"],
                                "api key").strip()
             stub_port, app_port = support.free_port(), support.free_port()
             stub_url, app_url = f"http://127.0.0.1:{stub_port}", f"http://127.0.0.1:{app_port}"
@@ -161,7 +151,7 @@ def main(argv=None):
             processes.append(support.start([sys.executable, "-m", "gunicorn", "-c", args.gunicorn_config], env, log))
             support.wait_ready(f"{stub_url}/health", processes, args.startup_timeout)
             support.wait_ready(f"{app_url}/health/ready", processes, args.startup_timeout)
-            client = _Client(app_url, api_key, args.request_timeout)
+            client = support.ApiClient(app_url, api_key, args.request_timeout)
             result = _run(args, client, base_jd, similar_jd, stamp)
             result["stub"] = {"command": stub_command[1:], "note": stub_note,
                               "health": support.get_json(f"{stub_url}/health")}
@@ -272,7 +262,7 @@ class _Database:
         """Create the empty database and run the migrations."""
         if not self.is_sqlite:
             support.recreate_database(self.url)
-        _run_cli(env, ["db", "upgrade"], "migrations")
+        support.run_flask_cli(env, ["db", "upgrade"], "migrations")
 
     def drop(self):
         if self.keep:
@@ -303,38 +293,18 @@ class _Database:
 
 
 def _app_env(args, database_url):
-    env = dict(os.environ)
-    for name in ("CLAUDE_API_KEY", "AUTH_MODE", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
-                 "http_proxy", "https_proxy", "all_proxy"):
-        env.pop(name, None)
-    env.update({
+    env = support.app_env(
         # Production refuses SQLite, so the SQLite fallback runs as development (the provider is
         # still "anthropic": every call goes through the SDK to the stub).
-        "APP_ENV": "development" if database_url.startswith("sqlite") else "production",
-        "DATABASE_URL": database_url,
-        "LLM_PROVIDER": "anthropic",
-        "ANTHROPIC_API_KEY": "local-key",
-        "CLAUDE_MODEL": "claude-sonnet-5-5",
-        "ENABLE_QUESTION_CACHE": "true",
-        "NO_PROXY": "127.0.0.1,localhost",
-        "no_proxy": "127.0.0.1,localhost",
-        "PYTHONUNBUFFERED": "1",
-        # Raised out of the way (every request uses one key); the limiter still runs.
-        "RATE_LIMIT_CLAUDE": "100000/minute",
-        "RATE_LIMIT_WRITE": "100000/minute",
-        "RATE_LIMIT_READ": "100000/minute",
-    })
+        APP_ENV="development" if database_url.startswith("sqlite") else "production",
+        DATABASE_URL=database_url,
+        ANTHROPIC_API_KEY="local-key",
+        CLAUDE_MODEL="claude-sonnet-5-5",
+        ENABLE_QUESTION_CACHE="true",
+    )
     if args.prices_json:
         env["CLAUDE_PRICES_JSON"] = args.prices_json
     return env
-
-
-def _run_cli(env, command, what):
-    completed = subprocess.run([sys.executable, "-m", "flask", "--app", "app", *command], cwd=REPO_ROOT, env=env,
-                               capture_output=True, text=True, timeout=120, check=False)
-    if completed.returncode != 0:
-        raise BenchError(f"{what} failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}")
-    return completed.stdout
 
 
 def _stub_command(args, port):
@@ -352,43 +322,6 @@ def _stub_command(args, port):
 
 
 # --- Loopback HTTP -----------------------------------------------------------------------------
-
-class _Client:
-    def __init__(self, base_url, api_key, timeout):
-        self.base_url = base_url
-        self.api_key = api_key
-        self.timeout = timeout
-
-    def request(self, method, path, body=None, timeout=None):
-        """Return (status, parsed JSON or None, seconds, unix time sent). status 0 = no HTTP answer."""
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base_url + path, data=data, method=method)
-        request.add_header("Authorization", f"Bearer {self.api_key}")
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        sent_unix = time.time()
-        started = time.perf_counter()
-        try:
-            with support.OPENER.open(request, timeout=timeout or self.timeout) as response:
-                raw, status = response.read(), response.status
-        except urllib.error.HTTPError as exc:
-            raw, status = exc.read(), exc.code
-        except (urllib.error.URLError, OSError) as exc:
-            return 0, {"error": f"{type(exc).__name__}: {exc}"}, time.perf_counter() - started, sent_unix
-        elapsed = time.perf_counter() - started
-        try:
-            payload = json.loads(raw) if raw else None
-        except ValueError:
-            payload = {"error": raw[:300].decode(errors="replace")}
-        return status, payload, elapsed, sent_unix
-
-    def ok(self, method, path, body=None, timeout=30):
-        """The JSON of a 200 answer; raises BenchError otherwise."""
-        status, payload, _, _ = self.request(method, path, body, timeout=timeout)
-        if status != 200:
-            raise BenchError(f"{method} {path}: HTTP {status} {json.dumps(payload)[:300]}")
-        return payload
-
 
 def _concurrently(functions, timeout):
     """Call every function on its own thread; return their results in order (None if unfinished)."""
@@ -437,13 +370,7 @@ def _restore_cache(client, snapshot):
 # --- The benchmark ---------------------------------------------------------------------------
 
 def _enhance_body(jd, req_id):
-    return {
-        "req_id": req_id,
-        "basic_title": jd["title"][:255],
-        "basic_description": jd["description"][:MAX_JD_CHARS],
-        "basic_department": (jd.get("department") or None) and jd["department"][:255],
-        "basic_level": (jd.get("level") or None) and jd["level"][:100],
-    }
+    return support.enhance_body(jd, req_id, MAX_JD_CHARS)
 
 
 def _run(args, client, base_jd, similar_jd, stamp):
@@ -796,20 +723,9 @@ def _setup(args, database, env, base_jd, similar_jd, log_path):
         "base_jd": base_jd["id"],
         "similar_jd": similar_jd["id"],
         "jd_file": os.path.relpath(os.path.abspath(args.jd_file), REPO_ROOT),
-        "git": _git_state(),
+        "git": support.git_state(),
         "server_log": os.path.relpath(log_path, REPO_ROOT),
     }
-
-
-def _git_state():
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-                              text=True, timeout=10, check=False).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
-                               capture_output=True, text=True, timeout=10, check=False).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return f"{head}{' + uncommitted changes' if dirty else ''}"
 
 
 def _fmt(value, spec, none="-"):

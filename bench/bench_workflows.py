@@ -31,14 +31,10 @@ import argparse
 import json
 import os
 import platform
-import signal
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import pymysql
 from sqlalchemy.engine import make_url
@@ -53,15 +49,9 @@ MAX_JD_CHARS = 20_000
 READ_P99_GOAL_MS = 250.0
 
 
-def _exit_on_signal(signum, frame):
-    print(f"interrupted by signal {signum}; stopping the servers", file=sys.stderr)
-    raise SystemExit(128 + signum)  # unwinds through the finally that stops the servers
-
-
 def main(argv=None):
     args = _parse_args(argv)
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _exit_on_signal)
+    support.exit_cleanly_on_signals()
     if args.workflows < 1:
         sys.exit("--workflows must be at least 1")
     os.makedirs(RESULTS_DIR, exist_ok=True)
@@ -71,8 +61,8 @@ def main(argv=None):
 
     support.recreate_database(args.database_url)
     env = _app_env(args)
-    _run_cli(env, ["db", "upgrade"], "migrations")
-    api_key = _run_cli(env, ["api-keys", "create", "--role", "admin", "--name", "bench", "--quiet"], "api key").strip()
+    support.run_flask_cli(env, ["db", "upgrade"], "migrations")
+    api_key = support.run_flask_cli(env, ["api-keys", "create", "--role", "admin", "--name", "bench", "--quiet"], "api key").strip()
 
     processes = []
     with open(log_path, "w") as log:
@@ -89,7 +79,7 @@ def main(argv=None):
             support.wait_ready(f"{stub_url}/health", processes, args.startup_timeout)
             support.wait_ready(f"{app_url}/health/ready", processes, args.startup_timeout)
 
-            client = _Client(app_url, api_key, args.request_timeout)
+            client = support.ApiClient(app_url, api_key, args.request_timeout)
             cpu = _CpuSampler(stub=processes[0].pid, gunicorn=processes[1].pid)
             result = _run_benchmark(args, client, jds, stamp, cpu)
             result["stub"] = support.get_json(f"{stub_url}/health")
@@ -142,75 +132,13 @@ def _parse_args(argv):
 # --- Setup -----------------------------------------------------------------------------------
 
 def _app_env(args):
-    env = dict(os.environ)
-    for name in ("CLAUDE_API_KEY", "AUTH_MODE", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
-                 "http_proxy", "https_proxy", "all_proxy"):
-        env.pop(name, None)
-    env.update({
-        "APP_ENV": "production",
-        "DATABASE_URL": args.database_url,
-        "LLM_PROVIDER": "anthropic",
-        "ANTHROPIC_API_KEY": "bench-key",
-        "NO_PROXY": "127.0.0.1,localhost",
-        "no_proxy": "127.0.0.1,localhost",
-        "PYTHONUNBUFFERED": "1",
-        # Raised out of the way (the seed, warm-up and batch share one key); the limiter still runs.
-        "RATE_LIMIT_CLAUDE": "100000/minute",
-        "RATE_LIMIT_WRITE": "100000/minute",
-        "RATE_LIMIT_READ": "100000/minute",
-    })
-    return env
-
-
-def _run_cli(env, command, what):
-    completed = subprocess.run([sys.executable, "-m", "flask", "--app", "app", *command], cwd=REPO_ROOT, env=env,
-                               capture_output=True, text=True, timeout=120, check=False)
-    if completed.returncode != 0:
-        sys.exit(f"{what} failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}")
-    return completed.stdout
+    return support.app_env(APP_ENV="production", DATABASE_URL=args.database_url, ANTHROPIC_API_KEY="bench-key")
 
 
 # --- The benchmark ---------------------------------------------------------------------------
 
-class _Client:
-    def __init__(self, base_url, api_key, timeout):
-        self.base_url = base_url
-        self.api_key = api_key
-        self.timeout = timeout
-
-    def request(self, method, path, body=None, timeout=None):
-        """Return (status, parsed JSON or None, seconds). status 0 = no HTTP answer (error text in body)."""
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base_url + path, data=data, method=method)
-        request.add_header("Authorization", f"Bearer {self.api_key}")
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        started = time.perf_counter()
-        try:
-            with support.OPENER.open(request, timeout=timeout or self.timeout) as response:
-                raw = response.read()
-                status = response.status
-        except urllib.error.HTTPError as exc:
-            raw, status = exc.read(), exc.code
-        except (urllib.error.URLError, OSError) as exc:
-            return 0, {"error": f"{type(exc).__name__}: {exc}"}, time.perf_counter() - started
-        elapsed = time.perf_counter() - started
-        try:
-            payload = json.loads(raw) if raw else None
-        except ValueError:
-            payload = None
-        return status, payload, elapsed
-
-
 def _workflow_body(jd, req_id):
-    return {
-        "req_id": req_id,
-        "basic_title": jd["title"][:255],
-        "basic_description": jd["description"][:MAX_JD_CHARS],
-        "basic_department": (jd.get("department") or None) and jd["department"][:255],
-        "basic_level": (jd.get("level") or None) and jd["level"][:100],
-        "interview_name": f"{jd['title'][:200]} - bench",
-    }
+    return {**support.enhance_body(jd, req_id, MAX_JD_CHARS), "interview_name": f"{jd['title'][:200]} - bench"}
 
 
 def _workflow_ok(status, payload):
@@ -226,12 +154,12 @@ def _run_benchmark(args, client, jds, stamp, cpu):
     run_id = stamp.replace("T", "").replace("Z", "")[-8:]
 
     # One interview to read while the batch runs.
-    status, payload, seed_seconds = client.request("POST", "/api/interview/workflow/full",
+    status, payload, seed_seconds, _ = client.request("POST", "/api/interview/workflow/full",
                                                    _workflow_body(jds[0], f"BENCH-{run_id}-SEED"))
     if not _workflow_ok(status, payload):
         raise RuntimeError(f"seed workflow failed: HTTP {status}: {json.dumps(payload)[:500]}")
     interview_id = payload["interview_id"]
-    status, _, _ = client.request("GET", f"/api/interview/{interview_id}")
+    status, _, _, _ = client.request("GET", f"/api/interview/{interview_id}")
     if status != 200:
         raise RuntimeError(f"reading the seed interview failed: HTTP {status}")
 
@@ -246,7 +174,7 @@ def _run_benchmark(args, client, jds, stamp, cpu):
         body = _workflow_body(jd, f"BENCH-{run_id}-{index + 1:03d}")
         barrier.wait()
         started = time.perf_counter()
-        status, payload, seconds = client.request("POST", "/api/interview/workflow/full", body)
+        status, payload, seconds, _ = client.request("POST", "/api/interview/workflow/full", body)
         outcomes[index] = {
             "index": index + 1,
             "req_id": body["req_id"],
@@ -266,7 +194,7 @@ def _run_benchmark(args, client, jds, stamp, cpu):
         path = f"/api/interview/{interview_id}"
         next_at = time.perf_counter()
         while not done.is_set():
-            status, payload, seconds = client.request("GET", path, timeout=10)
+            status, payload, seconds, _ = client.request("GET", path, timeout=10)
             ok = status == 200 and (payload or {}).get("interview", {}).get("id") == interview_id
             reads.append({"at": round(time.perf_counter() - batch_started, 3), "status": status, "ok": ok,
                           "ms": round(seconds * 1000, 2)})
@@ -374,13 +302,13 @@ def _warm_up(args, client, jds, run_id, interview_id):
 
     def one(index):
         jd = jds[-(index + 1) % len(jds)]
-        status, _, _ = client.request("POST", "/api/interview/workflow/full",
+        status, _, _, _ = client.request("POST", "/api/interview/workflow/full",
                                       _workflow_body(jd, f"BENCH-{run_id}-WARM{index + 1:02d}"))
         statuses.append(status)
 
     def reads():
         for _ in range(4):
-            status, _, _ = client.request("GET", f"/api/interview/{interview_id}", timeout=10)
+            status, _, _, _ = client.request("GET", f"/api/interview/{interview_id}", timeout=10)
             statuses.append(status)
 
     started = time.perf_counter()
@@ -593,23 +521,11 @@ def _setup_description(args, env):
             "DB_POOL_SIZE": env.get("DB_POOL_SIZE", "10 (default)"),
             "DB_MAX_OVERFLOW": env.get("DB_MAX_OVERFLOW", "10 (default)"),
         },
-        "git": _git_state(),
+        "git": support.git_state(),
         "stub_delay_s": args.delay,
         "read_interval_s": args.read_interval,
         "jd_file": os.path.relpath(os.path.abspath(args.jd_file), REPO_ROOT),
     }
-
-
-def _git_state():
-    """The commit measured, and whether the working tree had uncommitted changes."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-                              text=True, timeout=10, check=False).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
-                               capture_output=True, text=True, timeout=10, check=False).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return f"{head}{' + uncommitted changes' if dirty else ''}"
 
 
 def _server_version(url):

@@ -150,3 +150,111 @@ def percentile(sorted_values, pct):
         return None
     rank = max(1, math.ceil(pct / 100 * len(sorted_values)))
     return sorted_values[rank - 1]
+
+
+class BenchError(RuntimeError):
+    """The benchmark cannot go on (a service did not start, an answer was not 200, ...)."""
+
+
+class ApiClient:
+    """JSON over loopback HTTP to the service, with an API key and a timeout (seconds)."""
+
+    def __init__(self, base_url, api_key, timeout):
+        self.base_url = base_url
+        self.api_key = api_key
+        self.timeout = timeout
+
+    def request(self, method, path, body=None, timeout=None):
+        """Return (status, parsed JSON or None, seconds, unix time sent). status 0 = no HTTP answer."""
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base_url + path, data=data, method=method)
+        request.add_header("Authorization", f"Bearer {self.api_key}")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        sent_unix = time.time()
+        started = time.perf_counter()
+        try:
+            with OPENER.open(request, timeout=timeout or self.timeout) as response:
+                raw, status = response.read(), response.status
+        except urllib.error.HTTPError as exc:
+            raw, status = exc.read(), exc.code
+        except (urllib.error.URLError, OSError) as exc:
+            return 0, {"error": f"{type(exc).__name__}: {exc}"}, time.perf_counter() - started, sent_unix
+        elapsed = time.perf_counter() - started
+        try:
+            payload = json.loads(raw) if raw else None
+        except ValueError:
+            payload = {"error": raw[:300].decode(errors="replace")}
+        return status, payload, elapsed, sent_unix
+
+    def ok(self, method, path, body=None, timeout=30):
+        """The JSON of a 200 answer; raises BenchError otherwise."""
+        status, payload, _, _ = self.request(method, path, body, timeout=timeout)
+        if status != 200:
+            raise BenchError(f"{method} {path}: HTTP {status} {json.dumps(payload)[:300]}")
+        return payload
+
+
+def _exit_on_signal(signum, frame):
+    print(f"interrupted by signal {signum}; stopping the servers", file=sys.stderr)
+    raise SystemExit(128 + signum)  # unwinds through the finally that stops the servers
+
+
+def exit_cleanly_on_signals():
+    """Turn SIGTERM and SIGHUP into SystemExit, so a benchmark's finally blocks stop its servers."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _exit_on_signal)
+
+
+def app_env(**settings):
+    """The service's environment for a benchmark: this one without proxies or auth overrides, the
+    anthropic provider (every call goes through the SDK to a local stub), loopback without
+    proxies, rate limits raised out of the way (the limiter still runs), plus ``settings``."""
+    env = dict(os.environ)
+    for name in ("CLAUDE_API_KEY", "AUTH_MODE", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+                 "http_proxy", "https_proxy", "all_proxy"):
+        env.pop(name, None)
+    env.update({
+        "LLM_PROVIDER": "anthropic",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+        "PYTHONUNBUFFERED": "1",
+        "RATE_LIMIT_CLAUDE": "100000/minute",
+        "RATE_LIMIT_WRITE": "100000/minute",
+        "RATE_LIMIT_READ": "100000/minute",
+        **settings,
+    })
+    return env
+
+
+def run_flask_cli(env, command, what):
+    """Run ``flask --app app <command>`` in the repository; return its stdout. Raises BenchError."""
+    completed = subprocess.run([sys.executable, "-m", "flask", "--app", "app", *command], cwd=REPO_ROOT, env=env,
+                               capture_output=True, text=True, timeout=120, check=False)
+    if completed.returncode != 0:
+        raise BenchError(f"{what} failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}")
+    return completed.stdout
+
+
+def git_state():
+    """The commit measured, and whether the working tree had uncommitted changes (None without git)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                              text=True, timeout=10, check=False).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
+                               capture_output=True, text=True, timeout=10, check=False).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{head}{' + uncommitted changes' if dirty else ''}"
+
+
+def enhance_body(jd, req_id, max_description_chars=20_000):
+    """The enhance request for one corpus job description (fields cut to the API's limits)."""
+    return {
+        "req_id": req_id,
+        "basic_title": jd["title"][:255],
+        "basic_description": jd["description"][:max_description_chars],
+        "basic_department": (jd.get("department") or None) and jd["department"][:255],
+        "basic_level": (jd.get("level") or None) and jd["level"][:100],
+    }
+

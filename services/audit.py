@@ -54,6 +54,11 @@ class Operation:
         sums["tokens_used"] = sum(sums[field] for field in TOKEN_KINDS)
         return sums
 
+    def usage(self):
+        """Return {input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens} so far."""
+        totals = self.totals()
+        return {kind: totals[kind] for kind in TOKEN_KINDS}
+
     @property
     def tokens_used(self):
         """All tokens billed so far for this operation (the four Anthropic token kinds summed)."""

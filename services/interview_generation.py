@@ -192,13 +192,8 @@ def finish_generation(claude, question_cache, operation, interview, prepared):
         _update_cache(question_cache, prepared.questions, prepared.generated)
     totals = operation.totals()
     return GenerationResult(
-        interview,
-        totals["tokens_used"],
-        operation.cache_hits,
-        claude.provider,
-        claude.model,
-        usage={kind: totals[kind] for kind in TOKEN_KINDS},
-        cost_usd=totals["cost_usd"],
+        interview, totals["tokens_used"], operation.cache_hits, claude.provider, claude.model,
+        usage=operation.usage(), cost_usd=totals["cost_usd"],
     )
 
 

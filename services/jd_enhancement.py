@@ -10,7 +10,6 @@ from prompts import ENHANCED_JD_SCHEMA, PROMPT_VERSION, build_enhancement_messag
 from services.audit import audited_operation
 from services.errors import Conflict, NotFound
 from services.generated_content import validate_enhanced_jd
-from services.pricing import TOKEN_KINDS
 
 WORK_FIELDS = ("work_output", "work_role", "work_knowledge", "work_competencies")
 
@@ -95,8 +94,7 @@ def enhance_job_description(
         operation.job_description_id = job_description.id
     totals = operation.totals()
     return EnhancementResult(
-        job_description, totals["tokens_used"], claude.provider, claude.model,
-        usage={kind: totals[kind] for kind in TOKEN_KINDS}, cost_usd=totals["cost_usd"],
+        job_description, totals["tokens_used"], claude.provider, claude.model, usage=operation.usage(), cost_usd=totals["cost_usd"]
     )
 
 

@@ -85,6 +85,10 @@ def test_the_audit_records_each_calls_model_and_effort(cache_app, admin, claude)
     assert logs["jd_enhancement"].effort == "high"
     assert logs["interview_generation"].effort == "low"
     assert logs["interview_generation"].model == "claude-sonnet-5-5"
+    detail = client.get(f"/api/admin/generation-logs/{logs['interview_generation'].id}", headers=admin).get_json()["generation_log"]
+    assert detail["effort"] == "low" and {c["effort"] for c in detail["calls"]} == {"low"}
+    enhancement = client.get(f"/api/admin/generation-logs/{logs['jd_enhancement'].id}", headers=admin).get_json()["generation_log"]
+    assert enhancement["effort"] == "high" and enhancement["calls"][0]["effort"] == "high"
 
 
 def test_one_purpose_can_have_its_own_model_and_effort(app_factory, admin, claude):

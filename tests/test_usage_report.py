@@ -265,7 +265,7 @@ def test_the_retried_429_and_its_success_are_two_attempts_of_one_call(usage_clie
     assert first["anthropic_request_id"].startswith("req_stub_") and second["anthropic_request_id"].startswith("req_stub_")
     assert first["anthropic_request_id"] != second["anthropic_request_id"]
     assert all(isinstance(c["latency_ms"], int) and c["started_at"] for c in log["calls"])
-    assert set(first) == {"id", "purpose", "attempt", "outcome", "status_code", "anthropic_request_id", "model", *TOKEN_KINDS,
+    assert set(first) == {"id", "purpose", "attempt", "outcome", "status_code", "anthropic_request_id", "model", "effort", *TOKEN_KINDS,
                           "cost_usd", "latency_ms", "started_at"}
 
 
@@ -490,7 +490,7 @@ def test_generation_log_rows_have_every_documented_field(usage_client, auditor, 
 
     assert set(row) == {
         "id", "operation_type", "req_id", "user_id", "status", "error_kind", "error_message", "provider", "model",
-        "prompt_version", "claude_calls", *TOKEN_KINDS, "tokens_used", "cost_usd", "unpriced_calls", "latency_ms",
+        "effort", "prompt_version", "claude_calls", *TOKEN_KINDS, "tokens_used", "cost_usd", "unpriced_calls", "latency_ms",
         "cache_hits", "cache_misses", "tokens_avoided", "job_description_id", "interview_id", "request_id", "started_at",
         "completed_at",
     }
