@@ -291,6 +291,13 @@ def needs_streaming(max_tokens):
     return max_tokens * _SECONDS_PER_OUTPUT_TOKEN > _NONSTREAMING_MAX_SECONDS
 
 
+# Anthropic's default prompt-cache lifetime, refreshed by every read
+# (https://platform.claude.com/docs/en/build-with-claude/prompt-caching); a margin for clock and
+# network.
+_PROMPT_CACHE_TTL_SECONDS = 300
+_PROMPT_CACHE_MARGIN_SECONDS = 30
+
+
 # --- Deprecations -------------------------------------------------------------------------
 
 def sdk_deprecated_models():
@@ -355,6 +362,8 @@ class ClaudeClient:
         self.prompt_caching = prompt_caching
         self.purposes = purposes or {p: PurposeSettings(model, None) for p in PURPOSES if p != "repair"}
         self._slots = threading.BoundedSemaphore(max(1, max_concurrent_calls))
+        self._prefix_lock = threading.Lock()
+        self._prefix_state = {}  # (model, purpose) -> monotonic time the cached prefix expires, or "uncacheable"
         http_client = None
         if provider == "sandbox":
             api_key = "sandbox-no-key"
@@ -384,13 +393,40 @@ class ClaudeClient:
             )
         return own
 
-    def generate_json(self, *, purpose, system, messages, schema, validate, recorder):
+    def model_for(self, purpose):
+        """Return the model id a purpose's calls use (CLAUDE_MODEL unless overridden)."""
+        return self.settings_for(purpose).model
+
+    def prefix_cached(self, purpose):
+        """Return whether this process saw a call of ``purpose`` write or read Anthropic's prompt
+        cache within its 5-minute lifetime (less a margin), i.e. whether concurrent calls of it
+        would read the cache rather than each write it. None when a call showed that the
+        purpose's prefix is too short to be cached (so there is nothing to wait for)."""
+        with self._prefix_lock:
+            state = self._prefix_state.get((self.model_for(purpose), _base_purpose(purpose)))
+        if state == "uncacheable":
+            return None
+        return state is not None and time.monotonic() < state
+
+    def _note_prefix(self, purpose, model, usage):
+        key = (model, _base_purpose(purpose))
+        written = getattr(usage, "cache_creation_input_tokens", 0) or 0
+        read = getattr(usage, "cache_read_input_tokens", 0) or 0
+        with self._prefix_lock:
+            if written or read:
+                self._prefix_state[key] = time.monotonic() + _PROMPT_CACHE_TTL_SECONDS - _PROMPT_CACHE_MARGIN_SECONDS
+            elif self.prompt_caching:
+                self._prefix_state[key] = "uncacheable"
+
+    def generate_json(self, *, purpose, system, messages, schema, validate, recorder, on_started=None):
         """Ask Claude for JSON matching ``schema`` and return ``validate(parsed_json)``.
 
         purpose: label of the call in the audit ("jd_enhancement", ...; the repair call gets
         ".repair" appended); it picks the model and effort (settings_for). system: the purpose's
         stable instructions (marked with cache_control). validate: callable(dict) -> value, raising
         InvalidOutput. recorder: object with ``add_call(CallRecord)``; receives every HTTP attempt.
+        on_started: called once, as soon as the first answer has begun (its message_start: Anthropic
+        has then written the prompt cache) or has failed; the call is streamed to know it.
         Only text blocks are read (thinking blocks are skipped). Output that is not JSON, fails
         ``validate``, or ends with stop_reason ``max_tokens`` or ``refusal`` gets exactly one
         repair call; the SDK's retries are the only other repeats. Thread-safe.
@@ -404,13 +440,18 @@ class ClaudeClient:
         problems = []
         current_messages = messages
         for repair_round in (False, True):
-            message = self._create(
-                purpose=f"{purpose}.repair" if repair_round else purpose,
-                system=system,
-                messages=current_messages,
-                output_format=output_format,
-                recorder=recorder,
-            )
+            try:
+                message = self._create(
+                    purpose=f"{purpose}.repair" if repair_round else purpose,
+                    system=system,
+                    messages=current_messages,
+                    output_format=output_format,
+                    recorder=recorder,
+                    on_started=None if repair_round else on_started,
+                )
+            finally:
+                if on_started is not None:
+                    on_started()  # idempotent for threading.Event.set; never leave waiters hanging
             text = "".join(block.text for block in message.content if getattr(block, "type", None) == "text")
             problems = _stop_reason_problems(message.stop_reason)
             if not problems:
@@ -453,16 +494,23 @@ class ClaudeClient:
             arguments["output_config"] = output_config
         return arguments
 
-    def _create(self, *, purpose, system, messages, output_format, recorder):
+    def _create(self, *, purpose, system, messages, output_format, recorder, on_started=None):
         arguments = self.request_arguments(purpose=purpose, system=system, messages=messages, output_format=output_format)
         settings = self.settings_for(purpose)
         context = _CallContext(recorder=recorder, purpose=purpose)
+        if not self._slots.acquire(timeout=self.timeout):
+            raise ClaudeUnavailable(
+                f"Too many Claude calls in flight in this process (CLAUDE_MAX_CONCURRENT_CALLS); none freed within {self.timeout:g} s"
+            )
         token = _current_call.set(context)
         try:
-            with self._slots:
-                if needs_streaming(arguments["max_tokens"]) and self.provider != "sandbox":
-                    return self._stream(context, arguments)
-                return self._sdk.messages.create(**arguments)
+            streamed = self.provider != "sandbox" and (on_started is not None or needs_streaming(arguments["max_tokens"]))
+            if streamed:
+                message = self._stream(context, arguments, on_started)
+            else:
+                message = self._sdk.messages.create(**arguments)
+            self._note_prefix(purpose, message.model or settings.model, message.usage)
+            return message
         except (anthropic.APITimeoutError, httpx2.TimeoutException) as exc:
             raise ClaudeTimeout(f"Claude did not answer within {self.timeout:g} s on any attempt") from exc
         except (anthropic.APIConnectionError, httpx2.TransportError) as exc:
@@ -473,15 +521,26 @@ class ClaudeClient:
             raise ClaudeBadOutput("Claude's response did not match the Messages API format") from exc
         finally:
             _current_call.reset(token)
+            self._slots.release()
 
-    def _stream(self, context, arguments):
-        """Stream one call with the SDK's helper and record the attempt from its final message."""
+    def _stream(self, context, arguments, on_started=None):
+        """Stream one call with the SDK's helper and record the attempt from its final message.
+
+        on_started is called at the first event (message_start). A stream that breaks after it
+        began is recorded as "stream_interrupted" with the usage reported so far (billed).
+        """
+        stream = None
         try:
             with self._sdk.messages.stream(**arguments) as stream:
+                for event in stream:
+                    if event.type == "message_start" and on_started is not None:
+                        on_started()
                 message = stream.get_final_message()
         except Exception:
             if context.pending is not None:  # the stream broke after a 2xx began: record the attempt
-                context.pending("stream_interrupted")
+                snapshot = getattr(stream, "current_message_snapshot", None) if stream is not None else None
+                context.pending("stream_interrupted", model=getattr(snapshot, "model", None),
+                                usage=getattr(snapshot, "usage", None))
             raise
         if context.pending is not None:
             context.pending("ok", model=message.model, usage=message.usage)
@@ -490,15 +549,17 @@ class ClaudeClient:
     def check(self, *, purposes=None):
         """Ask the Models API about each configured model and send one tiny request per model.
 
-        Returns [{purpose, model, effort, lifecycle, retires_at, price, problem}] (problem None
-        when fine). Used by ``flask --app app claude check``; audits nothing (a few tokens).
+        Each distinct (model, effort) is probed once, with that effort. Returns [{purpose, model,
+        model_setting, effort, effort_setting, lifecycle, retires_at, price, problem, warning}]
+        (problem None when fine). Used by ``flask --app app claude check``; audits nothing (a few tokens).
         """
         rows, probed = [], {}
         for purpose in purposes or [p for p in PURPOSES if p != "repair"]:
             settings = self.settings_for(purpose)
-            if settings.model not in probed:
-                probed[settings.model] = self._probe(settings)
-            info = probed[settings.model]
+            key = (settings.model, settings.effort)
+            if key not in probed:
+                probed[key] = self._probe(settings)
+            info = probed[key]
             price = self.prices.price_of(settings.model)
             problem = info.get("problem")
             if problem is None and price is None:
@@ -506,7 +567,7 @@ class ClaudeClient:
             rows.append({"purpose": purpose, "model": settings.model, "model_setting": settings.model_setting,
                          "effort": settings.effort, "effort_setting": settings.effort_setting,
                          "lifecycle": info.get("lifecycle"), "retires_at": info.get("retires_at"),
-                         "price": price, "problem": problem})
+                         "price": price, "problem": problem, "warning": info.get("warning")})
         return rows
 
     def _probe(self, settings):
@@ -526,7 +587,7 @@ class ClaudeClient:
         try:
             self._sdk.messages.create(
                 model=settings.model, max_tokens=64, messages=[{"role": "user", "content": "Reply with the word OK."}],
-                **({"output_config": {"effort": "low"}} if supports_effort(settings.model) else {}),
+                **({"output_config": {"effort": settings.effort}} if settings.effort and supports_effort(settings.model) else {}),
             )
         except anthropic.APIStatusError as exc:
             result["problem"] = str(_status_error(exc, settings))
@@ -549,6 +610,8 @@ def _status_error(exc, settings=None):
     """Map an SDK status error (after the SDK's retries) to a domain error."""
     status = exc.status_code
     ref = f" (Anthropic request id {exc.request_id})" if exc.request_id else ""
+    if 200 <= status < 300:  # an error event inside a streamed answer: map by its type
+        status = _STREAM_ERROR_STATUS.get(_error_type(exc), 500)
     if status == 429:
         return ClaudeUnavailable(f"Claude is rate-limiting this service (HTTP 429); try again later{ref}")
     if status in (503, 529):
@@ -559,7 +622,7 @@ def _status_error(exc, settings=None):
         return ClaudeFailed(f"Claude failed with HTTP {status}{ref}")
     if status in (401, 403):
         return ClaudeRejected(f"Claude rejected this service's credentials (HTTP {status}); check ANTHROPIC_API_KEY{ref}")
-    if status == 404 and settings is not None and _error_type(exc) in ("not_found_error", None):
+    if status == 404 and settings is not None and "model" in _error_message(exc).lower():
         return ClaudeRejected(
             f"Claude does not know the model {settings.model!r} (HTTP 404 not_found_error): it is retired or "
             f"misspelt. Set {settings.model_setting} to a current model such as claude-sonnet-5-5 "
@@ -568,6 +631,14 @@ def _status_error(exc, settings=None):
         )
     detail = _error_message(exc)
     return ClaudeRejected(f"Claude rejected the request (HTTP {status}{': ' + detail if detail else ''}){ref}")
+
+
+# Error event types of a streamed answer, as the HTTP status the same error has without streaming
+# (https://platform.claude.com/docs/en/api/errors).
+_STREAM_ERROR_STATUS = {
+    "overloaded_error": 529, "rate_limit_error": 429, "api_error": 500, "timeout_error": 504,
+    "invalid_request_error": 400, "authentication_error": 401, "permission_error": 403, "not_found_error": 404,
+}
 
 
 def _error_type(exc):

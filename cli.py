@@ -48,6 +48,8 @@ def claude_check():
             f"{row['purpose']:<21} {row['model']} ({row['model_setting']})  effort {row['effort'] or 'model default'}"
             f" ({row['effort_setting']})  {lifecycle}  {price_text}  {'OK' if row['problem'] is None else 'PROBLEM: ' + row['problem']}"
         )
+    for warning in {row["warning"] for row in rows if row["warning"]}:
+        click.echo(f"warning: {warning}")
     for warning in deprecation_warnings({row["model"]: row["model_setting"] for row in rows}):
         click.echo(f"warning: {warning}")
     if any(row["problem"] for row in rows):

@@ -159,10 +159,11 @@ INTERVIEW_KIT_SCHEMA = {
 
 # One system prompt for every interview purpose (plan, fill, one-call generation): it is the stable
 # prefix marked for Anthropic's prompt cache, so a plan call writes it and the concurrent fill
-# calls (and later kits) read it at a tenth of the input price. It must stay longer than the
-# smallest cacheable prefix (1,024 tokens covers every current model; Sonnet 5.5 caches from
-# 512), and nothing requisition-specific may go in it. What each call must do is in its user
-# message.
+# calls (and later kits) read it at a twentieth of the input price on Sonnet 5.5. It is about 670
+# tokens: above Sonnet 5.5's smallest cacheable prefix (512 tokens,
+# https://platform.claude.com/docs/en/build-with-claude/prompt-caching), below that of models
+# with a 1,024-token or larger minimum, which then simply do not cache it. Nothing
+# requisition-specific may go in it; what each call must do is in its user message.
 INTERVIEW_SYSTEM_PROMPT = f"""You are an expert technical interviewer who designs structured, scenario-based interview kits.
 A kit has exactly {QUESTIONS_PER_INTERVIEW} questions. Each call asks you for one task: plan the kit's
 {QUESTIONS_PER_INTERVIEW} slots, write the questions for given slots, or design a whole kit. Follow

@@ -16,7 +16,7 @@ from models import REQ_ID_LENGTH, USER_ID_LENGTH
 from routes import Blueprint, guard_ids
 from routes.rate_limits import read_limit
 from routes.auth import SECURITY, require_roles
-from routes.schemas import SuccessSchema
+from routes.schemas import SuccessSchema, cost_field
 from services.usage import (
     DEFAULT_PAGE_SIZE,
     GROUP_KEYS,
@@ -110,12 +110,7 @@ class GenerationLogQuerySchema(_FilterQuerySchema):
 
 # --- Responses -----------------------------------------------------------------------------------
 
-# USD amounts are exact decimal strings ("0.012150"), never JSON numbers (no float rounding).
-_COST_DOC = {"type": "string", "format": "decimal", "pattern": r"^[0-9]+\.[0-9]{6}$", "example": "0.012150"}
-
-
-def _cost(description, **kwargs):
-    return fields.Decimal(as_string=True, places=6, metadata={**_COST_DOC, "description": description}, **kwargs)
+_cost = cost_field
 
 
 def _totals_fields():

@@ -257,12 +257,17 @@ class UsageSchema(Schema):
     cache_read_input_tokens = fields.Integer(metadata={"description": "Input tokens read from the prompt cache."})
 
 
-def _cost_field(description):
-    return fields.Decimal(
-        as_string=True, places=6,
-        metadata={"description": description + " USD at Anthropic's list prices (services/pricing.py), "
-                  "exact decimal string with 6 places; calls of an unpriced model count 0.", "example": "0.041230"},
-    )
+# USD amounts are exact decimal strings ("0.012150"), never JSON numbers (no float rounding).
+COST_DOC = {"type": "string", "format": "decimal", "pattern": r"^[0-9]+\.[0-9]{6}$", "example": "0.012150"}
+
+
+def cost_field(description, **kwargs):
+    """A USD amount: Decimal dumped as an exact 6-place string, documented as such in OpenAPI."""
+    return fields.Decimal(as_string=True, places=6, metadata={**COST_DOC, "description": description}, **kwargs)
+
+
+def _operation_cost(description):
+    return cost_field(description + " USD at Anthropic's list prices (services/pricing.py); calls of an unpriced model count 0.")
 
 
 class GenerateResponseSchema(SuccessSchema):
@@ -272,7 +277,7 @@ class GenerateResponseSchema(SuccessSchema):
     interview = fields.Nested(InterviewSchema)
     tokens_used = fields.Integer(metadata={"description": "Tokens billed for this generation, all kinds."})
     cached_questions = fields.Integer(metadata={"description": "Questions reused from the question cache."})
-    cost_usd = _cost_field("What this generation cost.")
+    cost_usd = _operation_cost("What this generation cost.")
     usage = fields.Nested(UsageSchema, metadata={"description": "This generation's tokens by kind."})
     provider = fields.String()
     model = fields.String()
@@ -288,7 +293,7 @@ class WorkflowResponseSchema(SuccessSchema):
     interview = fields.Nested(InterviewSchema)
     total_tokens_used = fields.Integer(metadata={"description": "Tokens billed for enhancement plus generation."})
     cached_questions = fields.Integer(metadata={"description": "Questions reused from the question cache."})
-    cost_usd = _cost_field("What the enhancement and the generation cost together.")
+    cost_usd = _operation_cost("What the enhancement and the generation cost together.")
     usage = fields.Nested(UsageSchema, metadata={"description": "Enhancement plus generation tokens by kind."})
     provider = fields.String()
     model = fields.String()

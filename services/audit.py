@@ -34,6 +34,10 @@ class Operation:
         self.cache_hits = 0
         self.cache_misses = 0
         self.tokens_avoided = 0
+        # Set when the operation fails because another one did (e.g. the workflow's generation when
+        # its enhancement failed): (error kind, message) recorded instead of the error's own, which
+        # that other operation already recorded and counted.
+        self.failed_because = None
         self._lock = threading.Lock()
 
     def add_call(self, record):
@@ -96,6 +100,10 @@ def audited_operation(operation_type, *, claude, req_id=None, user_id=None, prom
         yield operation
     except ServiceError as exc:
         db.session.rollback()
+        if operation.failed_because is not None:
+            kind, message = operation.failed_because
+            _finish(operation, started, status="failed", error_kind=kind, error_message=message)
+            raise
         if isinstance(exc, ClaudeError):
             metrics.record_claude_error(exc.kind)
         _finish(operation, started, status="failed", error_kind=exc.kind, error_message=exc.message)
@@ -125,8 +133,8 @@ def _finish(operation, started, *, status, error_kind=None, error_message=None):
         for field in (*TOKEN_KINDS, "tokens_used", "claude_calls", "cost_usd", "unpriced_calls"):
             setattr(log, field, totals[field])
         models_seen = {call.model for call in operation.calls if call.model}
-        if len(models_seen) == 1:
-            log.model = models_seen.pop()
+        if models_seen:
+            log.model = models_seen.pop() if len(models_seen) == 1 else "mixed"
         efforts_seen = {call.effort for call in operation.calls if call.effort}
         log.effort = efforts_seen.pop() if len(efforts_seen) == 1 else ("mixed" if efforts_seen else None)
         for call in operation.calls:

@@ -1,6 +1,6 @@
 """Run a request's independent Claude calls at once, each in its own thread.
 
-Each callable runs in a copy of the caller's context variables (request id for logs) inside an
+Each callable runs with the caller's request id (for logs and audit rows) inside an
 application context of its own, so it gets its own database session (Flask-SQLAlchemy scopes
 sessions per application context) and never shares the caller's. The number of threads is bounded
 per call (``max_workers``); ClaudeClient bounds the calls in flight across the whole process.
@@ -14,10 +14,15 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from flask import current_app
 
 from models import db
+from observability import current_request_id
 
 
 def _in_own_context(app, function):
-    context = contextvars.copy_context()
+    # A fresh context holding only the request id (for log lines and audit rows): never Flask's
+    # request context, which is neither thread-safe nor there in a worker.
+    request_id = current_request_id.get()
+    context = contextvars.Context()
+    context.run(current_request_id.set, request_id)
 
     def run():
         def inside():
@@ -32,10 +37,11 @@ def _in_own_context(app, function):
     return run
 
 
-def run_concurrently(functions, *, max_workers):
+def run_concurrently(functions, *, max_workers, return_exceptions=False):
     """Call every function at once (at most ``max_workers`` threads); return their results in order.
 
-    Waits for all of them, then raises the exception of the first (in order) that failed.
+    Waits for all of them, then raises the exception of the first (in order) that failed, or
+    with ``return_exceptions`` puts each exception in its function's place.
     """
     functions = list(functions)
     if not functions:
@@ -44,6 +50,8 @@ def run_concurrently(functions, *, max_workers):
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(functions))), thread_name_prefix="claude") as pool:
         futures = [pool.submit(_in_own_context(app, function)) for function in functions]
         wait(futures)
+    if return_exceptions:
+        return [future.exception() or future.result() for future in futures]
     for future in futures:
         if future.exception() is not None:
             raise future.exception()

@@ -160,7 +160,7 @@ def create_evaluation(
             )
         results = _ai_results(questions, answered, judgements)
         evaluation = _store(
-            {**base, "provider": claude.provider, "model": claude.model, "prompt_version": PROMPT_VERSION},
+            {**base, "provider": claude.provider, "model": claude.model_for("candidate_scoring"), "prompt_version": PROMPT_VERSION},
             results,
             thresholds,
             tokens_used=operation.tokens_used,

@@ -10,6 +10,7 @@ off, the 5 questions are generated in one call.
 """
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
@@ -99,6 +100,7 @@ class PreparedQuestions:
 
     questions: list
     generated: list
+    writer: str = "interview_fill"  # the purpose that wrote the questions (its model is the interview's)
 
 
 def generate_interview(
@@ -152,14 +154,17 @@ def generation_operation(claude, *, req_id, user_id):
     )
 
 
-def prepare_questions(claude, question_cache, operation, facts, *, use_cache):
+def prepare_questions(claude, question_cache, operation, facts, *, use_cache, cancelled=None):
     """Return PreparedQuestions for ``facts``: plan -> look up -> concurrent fills, or one call.
 
-    Needs an application context (the cache look-up reads the database); holds no transaction
-    while Claude works. Raises the Claude errors of ClaudeClient.generate_json.
+    cancelled: a threading.Event; when it is set once the plan is known, no question is written
+    and Cancelled is raised (the workflow's enhancement failed). Needs an application context
+    (the cache look-up reads the database); holds no transaction while Claude works. Raises the
+    Claude errors of ClaudeClient.generate_json; when a slot stays invalid, the valid questions
+    of the others are cached first (they are paid for, and do not depend on the JD).
     """
     if use_cache:
-        return _plan_look_up_fill(claude, question_cache, operation, facts)
+        return _plan_look_up_fill(claude, question_cache, operation, facts, cancelled)
     system, messages = build_interview_messages(title=facts.title, description=facts.description, level=facts.level)
     questions = claude.generate_json(
         purpose="interview_generation",
@@ -169,7 +174,7 @@ def prepare_questions(claude, question_cache, operation, facts, *, use_cache):
         validate=validate_interview_kit,
         recorder=operation,
     )
-    return PreparedQuestions(questions, [])
+    return PreparedQuestions(questions, [], writer="interview_generation")
 
 
 def store_interview(operation, *, claude, job_description_id, req_id, interview_name, prepared, user_id):
@@ -181,6 +186,7 @@ def store_interview(operation, *, claude, job_description_id, req_id, interview_
         questions=prepared.questions,
         user_id=user_id,
         claude=claude,
+        model=claude.model_for(prepared.writer),
     )
     operation.interview_id = interview.id
     return interview
@@ -192,7 +198,7 @@ def finish_generation(claude, question_cache, operation, interview, prepared):
         _update_cache(question_cache, prepared.questions, prepared.generated)
     totals = operation.totals()
     return GenerationResult(
-        interview, totals["tokens_used"], operation.cache_hits, claude.provider, claude.model,
+        interview, totals["tokens_used"], operation.cache_hits, claude.provider, interview.model,
         usage=operation.usage(), cost_usd=totals["cost_usd"],
     )
 
@@ -209,7 +215,11 @@ class _Tally:
         self.operation.add_call(record)
 
 
-def _plan_look_up_fill(claude, question_cache, operation, facts):
+class Cancelled(Exception):
+    """Raised by prepare_questions when its ``cancelled`` event was set before any question was written."""
+
+
+def _plan_look_up_fill(claude, question_cache, operation, facts, cancelled=None):
     """Return PreparedQuestions: plan, look each slot up, write the missing ones concurrently."""
     settings = question_cache.settings
     system, messages = facts.plan_messages()
@@ -233,15 +243,43 @@ def _plan_look_up_fill(claude, question_cache, operation, facts):
     operation.cache_misses = len(missing)
     operation.tokens_avoided = sum(entry.tokens_cost for entry in hits.values())
     metrics.record_cache_lookups(len(hits), len(missing))
-    generated = run_concurrently(
-        [partial(_fill_slot, claude, operation, facts.title, slot) for slot in missing],
-        max_workers=settings.fill_concurrency,
-    )
+    if cancelled is not None and cancelled.is_set():
+        raise Cancelled()
+    outcomes = run_concurrently(_fill_calls(claude, operation, facts.title, missing), max_workers=settings.fill_concurrency,
+                                return_exceptions=True)
+    generated = [outcome for outcome in outcomes if not isinstance(outcome, BaseException)]
+    failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    if failures:
+        if generated:
+            _update_cache(question_cache, [], generated)
+        raise failures[0]
     questions = generated + [_from_cache(number, entry) for number, entry in hits.items()]
     return PreparedQuestions(sorted(questions, key=lambda q: q["question_number"]), generated)
 
 
-def _fill_slot(claude, operation, role_title, slot):
+def _fill_calls(claude, operation, role_title, slots):
+    """One call per slot. When this process has not seen the fill prefix in Anthropic's prompt cache
+    lately, the first call goes alone until its answer has begun (the cache is then written) and
+    the others follow and read it, instead of each paying a cache write (entries are readable only
+    once the first response has begun: https://platform.claude.com/docs/en/build-with-claude/prompt-caching)."""
+    calls = [partial(_fill_slot, claude, operation, role_title, slot) for slot in slots]
+    if len(slots) < 2 or claude.prefix_cached("interview_fill") is not False:
+        return calls
+    first_started = threading.Event()
+    wait_seconds = claude.timeout
+
+    def after_first(call):
+        def run():
+            first_started.wait(wait_seconds)
+            return call()
+
+        return run
+
+    calls[0] = partial(_fill_slot, claude, operation, role_title, slots[0], on_started=first_started.set)
+    return [calls[0], *(after_first(call) for call in calls[1:])]
+
+
+def _fill_slot(claude, operation, role_title, slot, on_started=None):
     """Write one slot's question (its own call, and its own repair when needed)."""
     tally = _Tally(operation)
     system, messages = build_fill_messages(role_title=role_title, slots=[slot])
@@ -252,6 +290,7 @@ def _fill_slot(claude, operation, role_title, slot):
         schema=FILL_SCHEMA,
         validate=filled_questions_validator([slot]),
         recorder=tally,
+        on_started=on_started,
     )
     question["tokens_cost"] = tally.tokens
     return question
@@ -298,7 +337,7 @@ def _default_interview_name(title):
     return title[: limit - len(suffix)].rstrip() + suffix
 
 
-def _store_next_version(*, job_description_id, req_id, interview_name, questions, user_id, claude):
+def _store_next_version(*, job_description_id, req_id, interview_name, questions, user_id, claude, model):
     """Insert the interview with the next free version and its questions in one transaction."""
     cache_ids = {q["cache_entry_id"] for q in questions if q.get("cache_entry_id")}
     for _ in range(_VERSION_RACE_ATTEMPTS):
@@ -317,7 +356,7 @@ def _store_next_version(*, job_description_id, req_id, interview_name, questions
             status="draft",
             version=(latest or 0) + 1,
             provider=claude.provider,
-            model=claude.model,
+            model=model,
             prompt_version=PROMPT_VERSION,
             created_by_user_id=user_id,
             created_at=now,

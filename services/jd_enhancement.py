@@ -82,7 +82,7 @@ def enhance_job_description(
         job_description.enhanced_title = enhanced["enhanced_title"]
         job_description.enhanced_description = enhanced["enhanced_description"]
         job_description.provider = claude.provider
-        job_description.model = claude.model
+        job_description.model = claude.model_for("jd_enhancement")
         job_description.prompt_version = PROMPT_VERSION
         job_description.enhanced_at = utcnow()
         try:
@@ -94,7 +94,8 @@ def enhance_job_description(
         operation.job_description_id = job_description.id
     totals = operation.totals()
     return EnhancementResult(
-        job_description, totals["tokens_used"], claude.provider, claude.model, usage=operation.usage(), cost_usd=totals["cost_usd"]
+        job_description, totals["tokens_used"], claude.provider, job_description.model, usage=operation.usage(),
+        cost_usd=totals["cost_usd"],
     )
 
 

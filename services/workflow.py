@@ -9,12 +9,14 @@ the enhanced text and so runs after it.
 """
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from services.concurrency import start_beside
 from services.errors import ServiceError
 from services.interview_generation import (
+    Cancelled,
     RequisitionFacts,
     _default_interview_name,
     finish_generation,
@@ -76,12 +78,17 @@ def run_full_workflow(
         work_inputs=enhance_args.get("work_inputs"),
         enhanced=False,
     )
+    enhancement_failed = threading.Event()
     with generation_operation(claude, req_id=req_id, user_id=user_id) as operation:
-        planned = start_beside(lambda: prepare_questions(claude, question_cache, operation, facts, use_cache=True))
+        planned = start_beside(
+            lambda: prepare_questions(claude, question_cache, operation, facts, use_cache=True, cancelled=enhancement_failed)
+        )
         try:
             enhancement = enhance_job_description(claude=claude, req_id=req_id, user_id=user_id, **enhance_args)
-        except BaseException:
+        except BaseException as exc:
+            enhancement_failed.set()  # no question is written once the plan is known
             _wait_quietly(planned)
+            operation.failed_because = ("enhancement_failed", f"Not stored: the job description's enhancement failed ({getattr(exc, 'kind', type(exc).__name__)})")
             raise
         job_description = enhancement.job_description
         operation.job_description_id = job_description.id
@@ -103,8 +110,10 @@ def _wait_quietly(future):
     """Wait for the planning thread after the enhancement failed; its own outcome is in its audit row."""
     try:
         future.result()
-    except ServiceError as exc:  # the enhancement's error is the one reported
-        log.info("Planning beside a failed enhancement also failed: %s", exc.kind)
+    except Cancelled:
+        pass
+    except Exception as exc:  # the enhancement's error is the one reported
+        log.info("Planning beside a failed enhancement also failed: %s", getattr(exc, "kind", type(exc).__name__))
 
 
 def _result(claude, enhancement, generation):
@@ -114,7 +123,7 @@ def _result(claude, enhancement, generation):
         interview=generation.interview,
         total_tokens_used=enhancement.tokens_used + generation.tokens_used,
         provider=claude.provider,
-        model=claude.model,
+        model=generation.model,
         cached_questions=generation.cached_questions,
         usage=usage,
         cost_usd=enhancement.cost_usd + generation.cost_usd,

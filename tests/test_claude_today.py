@@ -261,75 +261,101 @@ def test_a_streamed_call_that_answers_an_error_maps_as_usual(app_factory, admin,
 
 # --- Prompt caching -------------------------------------------------------------------------
 
-def test_the_plan_writes_the_shared_prefix_and_every_fill_reads_it(cache_app, admin, claude):
+def test_each_purposes_prefix_is_written_once_and_read_by_later_calls(cache_app, admin, claude):
     client = cache_app.test_client()
-    jd_id = enhance(client, admin, claude, "REQ-T1")["job_description_id"]
     claude.prompt_caching = True
-    claude.reply_json(interview_plan(TOPICS), usage={"output_tokens": 300})
     claude.fill_responder(usage={"output_tokens": 600})
 
-    body = generate(client, admin, "REQ-T1", jd_id).get_json()
+    for req_id, topics in (("REQ-T1", TOPICS), ("REQ-T2", [f"{t} practice" for t in TOPICS])):
+        jd_id = enhance(client, admin, claude, req_id)["job_description_id"]
+        claude.reply_json(interview_plan(topics), usage={"output_tokens": 300})
+        assert generate(client, admin, req_id, jd_id).status_code == 200
 
-    plan, fills = _by_title(claude, "InterviewPlan"), _by_title(claude, "InterviewQuestions")
-    assert {r["system"][0]["text"] for r in plan + fills} == {INTERVIEW_SYSTEM_PROMPT}  # one cached prefix
-    calls = [c for c in all_rows(cache_app, GenerationCall) if c.purpose.startswith("interview")]
-    written = [c.cache_creation_input_tokens for c in calls if c.purpose == "interview_plan"]
-    read = [c.cache_read_input_tokens for c in calls if c.purpose == "interview_fill"]
-    assert written[0] >= 512 and len(read) == 5 and set(read) == {written[0]}
-    assert body["usage"]["cache_read_input_tokens"] == 5 * written[0]
+    plans = [c for c in all_rows(cache_app, GenerationCall) if c.purpose == "interview_plan"]
+    assert plans[0].cache_creation_input_tokens >= 512 and plans[0].cache_read_input_tokens == 0
+    assert plans[1].cache_read_input_tokens == plans[0].cache_creation_input_tokens  # the later kit reads it
+    fills = [c for c in all_rows(cache_app, GenerationCall) if c.purpose == "interview_fill"]
+    assert sum(1 for c in fills if c.cache_creation_input_tokens) == 1  # one write for ten fills
+    # Every interview purpose sends the same system prompt (its schema, and so its cache entry, differs).
+    requests = _by_title(claude, "InterviewPlan") + _by_title(claude, "InterviewQuestions")
+    assert {r["system"][0]["text"] for r in requests} == {INTERVIEW_SYSTEM_PROMPT}
+    assert all(r["system"][-1]["cache_control"] == {"type": "ephemeral"} for r in requests)
 
 
 # --- Concurrent fills ------------------------------------------------------------------------
 
 class _InFlight:
-    """A fill responder that holds each answer ``hold`` seconds and counts calls in flight."""
+    """A fill responder that counts calls in flight; ``barrier`` (if given) holds each answer until
+    that many calls are in flight at once (a broken barrier fails the call, and the test)."""
 
-    def __init__(self, plan, hold=0.3):
-        self.plan, self.hold, self.now, self.most = plan, hold, 0, 0
+    def __init__(self, plan, hold=0.2, barrier=None):
+        self.plan, self.hold, self.barrier, self.now, self.most = plan, hold, barrier, 0, 0
         self._lock = threading.Lock()
 
     def __call__(self, body):
         with self._lock:
             self.now += 1
             self.most = max(self.most, self.now)
-        time.sleep(self.hold)
-        with self._lock:
-            self.now -= 1
+        try:
+            if self.barrier is not None:
+                self.barrier.wait()
+            else:
+                time.sleep(self.hold)
+        finally:
+            with self._lock:
+                self.now -= 1
         return fill_for_plan(self.plan, {fill_slots(body)[0][0]})
 
 
-def test_the_missing_slots_are_filled_concurrently(cache_app, admin, claude):
-    client = cache_app.test_client()
-    jd_id = enhance(client, admin, claude, "REQ-T1")["job_description_id"]
-    plan = interview_plan(TOPICS)
+def _kit(client, admin, claude, req_id, plan):
+    jd_id = enhance(client, admin, claude, req_id)["job_description_id"]
     claude.reply_json(plan)
-    in_flight = _InFlight(plan)
-    claude.reply_for_schema("InterviewQuestions", in_flight)
+    return generate(client, admin, req_id, jd_id)
 
-    assert generate(client, admin, "REQ-T1", jd_id).status_code == 200
+
+def test_a_cold_prefix_is_written_by_one_fill_and_read_by_the_others_then_all_fills_run_at_once(cache_app, admin, claude):
+    client = cache_app.test_client()
+    plan = interview_plan(TOPICS)
+    claude.prompt_caching = True
+    claude.reply_for_schema("InterviewQuestions", lambda body: fill_for_plan(plan, {fill_slots(body)[0][0]}), delay=0.1)
+
+    assert _kit(client, admin, claude, "REQ-T1", plan).status_code == 200
+
+    fills = [c for c in all_rows(cache_app, GenerationCall) if c.purpose == "interview_fill"]
+    assert sorted((c.cache_creation_input_tokens > 0, c.cache_read_input_tokens > 0) for c in fills) == (
+        [(False, True)] * 4 + [(True, False)]
+    )  # one write, four reads: the others were sent once the first answer had begun
+    first = min(fills, key=lambda c: c.started_at)
+    assert first.cache_creation_input_tokens > 0
+    assert [r.get("stream") for r in _by_title(claude, "InterviewQuestions")].count(True) == 1
+
+    in_flight = _InFlight(plan, barrier=threading.Barrier(5, timeout=10))
+    claude.reply_for_schema("InterviewQuestions", in_flight)  # the prefix is cached now: no waiting
+    response = _kit(client, admin, claude, "REQ-T2", interview_plan([f"{t} practice" for t in TOPICS]))
+
+    assert response.status_code == 200, response.get_json()
     assert in_flight.most == 5
 
 
 def test_fill_concurrency_is_bounded_per_request(app_factory, admin, claude):
     client = app_factory(ENABLE_QUESTION_CACHE=True, CLAUDE_FILL_CONCURRENCY=2).test_client()
-    jd_id = enhance(client, admin, claude, "REQ-T1")["job_description_id"]
     plan = interview_plan(TOPICS)
-    claude.reply_json(plan)
     in_flight = _InFlight(plan, hold=0.2)
     claude.reply_for_schema("InterviewQuestions", in_flight)
 
-    assert generate(client, admin, "REQ-T1", jd_id).status_code == 200
-    assert in_flight.most == 2
+    assert _kit(client, admin, claude, "REQ-T1", plan).status_code == 200
+    assert in_flight.most == 2 and count_rows(client.application, GenerationCall, purpose="interview_fill") == 5
 
 
 def test_claude_calls_are_bounded_per_process(app_factory, admin, claude):
-    app = app_factory(ENABLE_QUESTION_CACHE=True, CLAUDE_MAX_CONCURRENT_CALLS=3)
+    app = app_factory(ENABLE_QUESTION_CACHE=True, CLAUDE_FILL_CONCURRENCY=2, CLAUDE_MAX_CONCURRENT_CALLS=3)
     client = app.test_client()
     jd_ids = [enhance(client, admin, claude, f"REQ-T{i}")["job_description_id"] for i in (1, 2)]
     plan = interview_plan(TOPICS)
     claude.reply_for_schema("InterviewPlan", plan)
-    in_flight = _InFlight(plan, hold=0.2)
-    claude.reply_for_schema("InterviewQuestions", in_flight)
+    # Two kits want 2 + 2 fills at once; the process allows 3.
+    holder = _InFlight(plan, hold=0.3)
+    claude.reply_for_schema("InterviewQuestions", holder)
     statuses = []
 
     def run(index):
@@ -342,35 +368,47 @@ def test_claude_calls_are_bounded_per_process(app_factory, admin, claude):
         thread.join()
 
     assert statuses == [200, 200]
-    assert in_flight.most == 3  # 10 fills of two kits, never more than 3 at once
+    assert holder.most == 3  # 10 fills of two kits that each allow 2 at once: never more than 3 in the process
     assert count_rows(app, GenerationCall, purpose="interview_fill") == 10
+    for log in (log for log in all_rows(app, GenerationLog) if log.operation_type == "interview_generation"):
+        calls = [c for c in all_rows(app, GenerationCall) if c.generation_log_id == log.id]
+        assert log.claude_calls == len(calls) == 6  # its plan and its own 5 fills, exactly
+        assert log.tokens_used == sum(c.input_tokens + c.output_tokens for c in calls)
 
 
 # --- The workflow plans beside the enhancement ------------------------------------------------
 
 def test_the_workflow_plans_from_the_requisitions_own_facts_while_the_enhancement_runs(cache_app, admin, claude):
     client = cache_app.test_client()
-    arrivals = {}
-    claude.on_request = lambda body: arrivals.setdefault(schema_title(body), time.monotonic())
-    claude.reply_for_schema("EnhancedJobDescription", enhanced_jd(), delay=0.6)
-    claude.reply_for_schema("InterviewPlan", interview_plan(TOPICS))
-    claude.fill_responder()
+    fills_started, seen = threading.Event(), {}
+
+    def enhancement(body):  # answers only once a fill has arrived: planning and filling ran meanwhile
+        seen["fills_before_enhancement_answered"] = fills_started.wait(10)
+        return enhanced_jd()
+
+    def fill(body):
+        fills_started.set()
+        return fill_for_plan(plan, {fill_slots(body)[0][0]})
+
+    plan = interview_plan(TOPICS)
+    claude.reply_for_schema("EnhancedJobDescription", enhancement)
+    claude.reply_for_schema("InterviewPlan", plan)
+    claude.reply_for_schema("InterviewQuestions", fill)
     body = workflow_body("REQ-T1", basic_department="Payments Engineering")
 
     response = client.post("/api/interview/workflow/full", json=body, headers=admin)
 
     assert response.status_code == 200, response.get_json()
+    assert seen["fills_before_enhancement_answered"] is True
     result = response.get_json()
-    [plan] = _by_title(claude, "InterviewPlan")
-    plan_text = plan["messages"][0]["content"]
+    [plan_request] = _by_title(claude, "InterviewPlan")
+    plan_text = plan_request["messages"][0]["content"]
     for fact in (body["basic_title"], body["basic_description"], body["basic_level"], body["basic_department"],
                  body["work_output"], body["work_role"], body["work_knowledge"], body["work_competencies"]):
         assert fact in plan_text  # the same requisition facts the enhancement sees
     enhancement_text = _by_title(claude, "EnhancedJobDescription")[0]["messages"][0]["content"]
-    for fact in (body["work_output"], body["work_knowledge"]):
+    for fact in (body["basic_description"], body["work_output"], body["work_knowledge"], body["work_competencies"]):
         assert fact in enhancement_text
-    assert arrivals["InterviewPlan"] < arrivals["EnhancedJobDescription"] + 0.6  # planned while enhancing
-    assert arrivals["InterviewQuestions"] < arrivals["EnhancedJobDescription"] + 0.6
     assert result["cached_questions"] == 0 and len(result["interview"]["questions"]) == 5
     with cache_app.app_context():
         interview = db.session.get(Interview, result["interview_id"])
@@ -381,19 +419,52 @@ def test_the_workflow_plans_from_the_requisitions_own_facts_while_the_enhancemen
     assert result["total_tokens_used"] == logs["jd_enhancement"].tokens_used + logs["interview_generation"].tokens_used
 
 
-def test_a_failed_enhancement_stores_nothing_and_the_plans_tokens_stay_audited(cache_app, admin, claude):
+def test_the_create_workflow_also_plans_beside_the_enhancement_and_reports_cached_questions(cache_app, admin, claude):
     client = cache_app.test_client()
-    claude.reply_for_schema("EnhancedJobDescription", "not JSON", delay=0.2)
+    claude.reply_for_schema("EnhancedJobDescription", enhanced_jd())
     claude.reply_for_schema("InterviewPlan", interview_plan(TOPICS))
     claude.fill_responder()
+    assert client.post("/api/interview/workflow/full", json=workflow_body("REQ-T1"), headers=admin).status_code == 200
+    claude.requests.clear()
+
+    response = client.post("/api/interview/workflow/create", json=workflow_body("REQ-T2"), headers=admin)
+
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["cached_questions"] == 5 and [q["source"] for q in body["interview"]["questions"]] == ["cache"] * 5
+    assert sorted(schema_title(r) for r in claude.requests) == ["EnhancedJobDescription", "InterviewPlan"]
+    default_call = {"input_tokens": 1200, "output_tokens": 800}  # the stub's default usage
+    assert body["usage"]["output_tokens"] == 2 * 800 and Decimal(body["cost_usd"]) == 2 * _cost(default_call)
+
+
+def test_a_failed_enhancement_stops_the_kit_before_any_question_is_written(cache_app, admin, claude):
+    client = cache_app.test_client()
+    claude.reply_for_schema("EnhancedJobDescription", "not JSON")  # unusable, and so is its repair
+    claude.reply_for_schema("InterviewPlan", interview_plan(TOPICS), delay=0.5)  # the plan arrives after that
+    claude.fill_responder()
+    errors_before = _claude_errors(client)
 
     response = client.post("/api/interview/workflow/full", json=workflow_body("REQ-T1"), headers=admin)
 
-    assert response.status_code == 502
+    assert response.status_code == 502 and response.get_json()["error"].startswith("Claude returned unusable output")
     assert count_rows(cache_app, JobDescription) == 0 and count_rows(cache_app, Interview) == 0
+    assert _by_title(claude, "InterviewQuestions") == []  # no question paid for
     logs = {log.operation_type: log for log in all_rows(cache_app, GenerationLog)}
-    assert logs["jd_enhancement"].status == "failed" and logs["interview_generation"].status == "failed"
-    assert logs["interview_generation"].claude_calls == 6  # the plan and 5 fills it had paid for
+    assert (logs["jd_enhancement"].status, logs["jd_enhancement"].error_kind) == ("failed", "claude_bad_output")
+    assert (logs["interview_generation"].status, logs["interview_generation"].error_kind) == ("failed", "enhancement_failed")
+    assert logs["interview_generation"].claude_calls == 1  # the plan it had paid for, audited
+    assert _claude_errors(client) - errors_before == 1  # one failure, counted once
+
+
+def _claude_errors(client):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(client.get("/metrics").get_data(as_text=True))
+        for sample in family.samples
+        if sample.name == "techscreen_claude_errors_total"
+    )
 
 
 def test_a_failed_generation_after_the_enhancement_keeps_the_job_description(cache_app, admin, claude):
@@ -423,6 +494,7 @@ def test_a_requisition_already_enhanced_is_refused_before_any_claude_call(cache_
 
 def test_claude_check_prints_model_price_and_effort_per_purpose(app_factory, claude):
     app = app_factory()
+    claude.repeat_last = True
     claude.reply_json("OK")
     result = app.test_cli_runner().invoke(args=["claude", "check"])
 
@@ -432,8 +504,10 @@ def test_claude_check_prints_model_price_and_effort_per_purpose(app_factory, cla
         [line] = [line for line in lines if line.startswith(purpose)]
         assert "claude-sonnet-5-5" in line and "2 / 10 / 2.50 / 0.10" in line and line.endswith("OK")
     assert "effort low" in next(line for line in lines if line.startswith("interview_fill"))
-    assert claude.model_requests == ["claude-sonnet-5-5"]
-    assert claude.calls == 1 and claude.requests[0]["max_tokens"] <= 64
+    assert set(claude.model_requests) == {"claude-sonnet-5-5"}
+    # one tiny request per distinct (model, effort), with that effort
+    assert sorted(r["output_config"]["effort"] for r in claude.requests) == ["high", "low"]
+    assert all(r["max_tokens"] <= 64 for r in claude.requests)
 
 
 def test_claude_check_exits_1_for_a_retired_model(app_factory, claude):
@@ -473,3 +547,43 @@ def test_claude_check_exits_1_when_the_test_request_fails(app_factory, claude):
     result = app.test_cli_runner().invoke(args=["claude", "check"])
 
     assert result.exit_code == 1 and "ANTHROPIC_API_KEY" in result.output
+
+
+# --- More settings ---------------------------------------------------------------------------
+
+def test_per_purpose_settings_are_read_from_the_environment(monkeypatch):
+    from config import _purpose_overrides
+
+    monkeypatch.setenv("CLAUDE_MODEL_INTERVIEW_FILL", "claude-haiku-5-5")
+    monkeypatch.setenv("CLAUDE_EFFORT_CANDIDATE_SCORING", "max")
+    monkeypatch.setenv("CLAUDE_EFFORT_REPAIR", "medium")
+
+    assert _purpose_overrides() == {
+        "interview_fill": {"model": "claude-haiku-5-5"},
+        "candidate_scoring": {"effort": "max"},
+        "repair": {"effort": "medium"},
+    }
+
+
+def test_a_model_without_effort_gets_no_effort_parameter(app_factory, admin, claude):
+    client = app_factory(CLAUDE_PURPOSE_OVERRIDES={"jd_enhancement": {"model": "claude-haiku-4-5"}}).test_client()
+    claude.reply_json(enhanced_jd())
+
+    response = client.post("/api/interview/jd/enhance", json=enhance_body("REQ-T1"), headers=admin)
+
+    assert response.status_code == 200, response.get_json()  # the stub answers 400 to effort on Haiku 4.5
+    assert "effort" not in claude.requests[0]["output_config"] and claude.requests[0]["model"] == "claude-haiku-4-5"
+    assert response.get_json()["model"] == "claude-haiku-4-5"  # the job description records the model used
+    assert all_rows(client.application, GenerationCall)[-1].effort is None
+
+
+def test_a_repair_uses_the_effort_of_the_purpose_it_repairs_by_default(cache_app, admin, claude):
+    client = cache_app.test_client()
+    jd_id = enhance(client, admin, claude, "REQ-T1")["job_description_id"]
+    claude.reply_json({"slots": []}).reply_json(interview_plan(TOPICS))
+    claude.fill_responder()
+
+    assert generate(client, admin, "REQ-T1", jd_id).status_code == 200
+    plans = _by_title(claude, "InterviewPlan")
+    assert [r["output_config"]["effort"] for r in plans] == ["low", "low"]
+    assert {c.purpose: c.effort for c in all_rows(cache_app, GenerationCall)}["interview_plan.repair"] == "low"
