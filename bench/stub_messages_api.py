@@ -19,8 +19,10 @@ Latency, two modes (every figure is an option; defaults in brackets):
   speed [80]; ``--thinking`` thinking tokens per effort [low=0,medium=400,high=1200,xhigh=2400,
   max=4800]. A stream's first event comes after ttft, the rest evenly over the remaining time.
 
-Prompt caching: a prefix written by a request is readable once that response has started (ttft
-after the write, or --delay in fixed-delay mode); 5 min TTL (1 h for ttl "1h"); minimum
+Prompt caching: a request is accounted at its arrival; the prefix it writes (model,
+output_config.format, tools, system and messages up to the breakpoint: another schema is another
+entry) is readable from arrival + ttft (or + --delay in fixed-delay mode), when its response
+starts; concurrent requests before that write too. 5 min TTL (1 h for ttl "1h"); minimum
 cacheable lengths as in messages_api_emulation.MIN_CACHEABLE_TOKENS.
 
 Standalone:
@@ -206,7 +208,7 @@ class StubHandler(BaseHTTPRequestHandler):
             self._send(*rejection, request_id)
             return
         try:
-            message = self._message(body)
+            message = self._message(body, started)
         except ValueError as exc:  # a schema the sandbox cannot answer
             self._sleep_until(started, self.server.latency_s(0))
             _fill(row, None, time.monotonic() - started)
@@ -220,12 +222,15 @@ class StubHandler(BaseHTTPRequestHandler):
             self._sleep_until(started, latency)
             self._send(200, message, request_id)
 
-    def _message(self, body):
-        """The sandbox's answer as today's API sends it: decorated, thinking billed, cache usage split."""
+    def _message(self, body, arrived):
+        """The sandbox's answer as today's API sends it: decorated, thinking billed, cache usage split
+        (accounted as of ``arrived``, the request's time.monotonic() arrival)."""
         server = self.server
         thinking = thinking_tokens_for(body, server.thinking, server.default_effort)
         message = decorate_message(body, sandbox_provider.respond(body), thinking_tokens=thinking)
-        message["usage"].update(server.prompt_cache.account(body, ttft=server.first_token_s()))
+        cache = server.prompt_cache
+        arrival = cache.clock() - (time.monotonic() - arrived)  # on the cache's clock (tests may set their own)
+        message["usage"].update(cache.account(body, ttft=server.first_token_s(), now=arrival))
         return message
 
     def _stream(self, message, started, latency, request_id):

@@ -6,12 +6,15 @@ lists of models, limits and dates are this emulation's, written down so tests ca
 
 - ``check_request(body)``: the validation errors the API answers before any model runs
   (retired models, forced tool use and disabled thinking on the 5.5 generation, sampling
-  parameters on the 5 family, effort values, max_tokens).
+  parameters and ``thinking.type`` "enabled" on the 5 family, effort values, effort on models
+  without it, max_tokens).
 - ``decorate_message(request_body, message, thinking_tokens=0)``: a reply as the model sends it
   (adaptive thinking block first, thinking billed as output tokens, ``model`` echoed).
-- ``PromptCache``: prompt-caching accounting (prefix up to the last ``cache_control``, minimum
-  cacheable length, 5 min / 1 h TTL, entries readable only once the writer's response started).
-- ``sse_events(message)``: the same message as the streaming events the SDK parses.
+- ``PromptCache``: prompt-caching accounting (prefix = model + ``output_config.format`` + tools,
+  system and messages up to the last ``cache_control``; minimum cacheable length, 5 min / 1 h
+  TTL, entries readable only once the writer's response started).
+- ``sse_events(message, error=None)``: the same message as the streaming events the SDK parses
+  (or message_start then an ``error`` event, for a stream that fails mid-way).
 - ``model_info(model_id)``: a Models API ``GET /v1/models/{id}`` answer.
 
 Error bodies have the API's shape: ``{"type": "error", "error": {"type": ..., "message": ...}}``.
@@ -65,6 +68,11 @@ _ADAPTIVE_BY_DEFAULT = _FAMILY_5 + ("claude-fable-5",)
 # Known ids that do not think unless asked; any other id (test ids included) thinks by default.
 _NOT_ADAPTIVE_BY_DEFAULT = ("claude-sonnet-4", "claude-opus-4", "claude-haiku-4", "claude-3", "claude-2", "claude-instant")
 _SAMPLING_PARAMS = ("temperature", "top_p", "top_k")
+# Model ids that answer 400 to output_config.effort (effort exists on Opus 4.5+, Sonnet 4.6+, the 5 family).
+NO_EFFORT_PREFIXES = (
+    "claude-3", "claude-haiku-4-5", "claude-sonnet-4-5", "claude-sonnet-4-0", "claude-sonnet-4-2",
+    "claude-opus-4-0", "claude-opus-4-1", "claude-opus-4-2",
+)
 
 
 def error_body(kind, message):
@@ -119,6 +127,11 @@ def thinks(body):
     return thinks_adaptively_by_default(body.get("model"))
 
 
+def supports_effort(model):
+    """False for the model ids that reject ``output_config.effort`` (NO_EFFORT_PREFIXES)."""
+    return not (model or "").startswith(NO_EFFORT_PREFIXES)
+
+
 def effort_of(body, default=None):
     """The request's ``output_config.effort``, or ``default`` when it sets none."""
     return (body.get("output_config") or {}).get("effort") or default
@@ -131,10 +144,12 @@ def check_request(body):
     """Return None when the API would accept ``body``, else (status, error body).
 
     404 not_found_error for a retired model; 400 invalid_request_error for a missing model,
-    a missing or too large max_tokens, an unknown effort, forced tool use or disabled thinking
-    on the 5.5 generation, and sampling parameters on the 5 family.
+    a missing or too large max_tokens, an unknown effort, any effort on a model without effort
+    (``supports_effort``), forced tool use or disabled thinking on the 5.5 generation, and
+    sampling parameters or ``thinking.type`` "enabled" (manual budgets) on the 5 family.
     """
-    for rule in (_check_model, _check_max_tokens, _check_effort, _check_generation_5_5, _check_sampling):
+    rules = (_check_model, _check_max_tokens, _check_effort, _check_generation_5_5, _check_thinking, _check_sampling)
+    for rule in rules:
         problem = rule(body)
         if problem:
             return problem
@@ -174,6 +189,15 @@ def _check_effort(body):
     if "effort" in output_config and output_config["effort"] not in EFFORT_LEVELS:
         allowed = ", ".join(f"'{level}'" for level in EFFORT_LEVELS)
         return _invalid(f"output_config.effort: Input should be one of {allowed}")
+    if "effort" in output_config and not supports_effort(body["model"]):
+        return _invalid(f"output_config.effort: effort is not supported for this model ({body['model']})")
+    return None
+
+
+def _check_thinking(body):
+    model = body["model"]
+    if model.startswith(_FAMILY_5) and (body.get("thinking") or {}).get("type") == "enabled":
+        return _invalid(f"thinking.type: 'enabled' (budget_tokens) is not supported with {model}; use thinking.type adaptive")
     return None
 
 
@@ -239,19 +263,25 @@ def thinking_block(request_body, content=()):
 _USAGE_COUNTS = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 
 
-def sse_events(message, *, chunk_chars=48):
+def sse_events(message, *, chunk_chars=48, error=None):
     """Yield ``message`` as Messages API server-sent events (bytes), in the order the API sends them.
 
     message_start (usage: input tokens, output_tokens 1), ping, per block content_block_start /
     content_block_delta (text_delta chunks of ``chunk_chars`` characters; thinking_delta then
     signature_delta; input_json_delta for tool_use) / content_block_stop, message_delta
     (stop_reason, final cumulative usage) and message_stop.
+
+    error: an error body (``error_body(...)``) for a stream that fails after it started: only
+    message_start, then ``event: error`` with that body, then the stream ends.
     """
     usage = message.get("usage") or {}
     start_usage = {key: value for key, value in usage.items() if key != "output_tokens_details"}
     start = {**message, "content": [], "stop_reason": None, "stop_sequence": None,
              "usage": {**start_usage, "output_tokens": 1}}
     yield _event("message_start", {"type": "message_start", "message": start})
+    if error is not None:
+        yield _event("error", error)
+        return
     yield _event("ping", {"type": "ping"})
     for index, block in enumerate(message.get("content") or []):
         yield from _block_events(index, block, chunk_chars)
@@ -339,8 +369,23 @@ def _without_cache_control(block):
     return {key: value for key, value in block.items() if key != "cache_control"}
 
 
+def output_format(body):
+    """The request's ``output_config.format`` (structured outputs), or None.
+
+    The API turns it into an injected system prompt, so it is part of every cached prefix.
+    """
+    return (body.get("output_config") or {}).get("format")
+
+
 class PromptCache:
     """Prompt-caching accounting for one emulated API: which requests write and which read the cache.
+
+    The cached prefix of a request is its model, its ``output_config.format`` (the system prompt
+    structured outputs inject), its tools, then system and message blocks up to the breakpoint
+    (the last ``cache_control``; everything for a top-level ``cache_control``). Its tokens are
+    ceil(characters of the format's JSON and the prefix pieces' JSON / 4): another schema is
+    another entry. An entry a request writes is readable from ``now + ttft`` (the moment its
+    response begins); concurrent writers before that all write.
 
     minimum_tokens: {model id prefix: minimum cacheable prefix in tokens}, merged over
     MIN_CACHEABLE_TOKENS; default_minimum: for other models (tokens); clock: callable -> seconds
@@ -351,7 +396,8 @@ class PromptCache:
         self.minimum_tokens = {**MIN_CACHEABLE_TOKENS, **(minimum_tokens or {})}
         self.default_minimum = default_minimum
         self.clock = clock
-        self._entries = {}  # prefix hash -> {"available_at", "expires_at", "ttl"} (clock seconds)
+        # prefix hash -> {"writers": {token: available_at}, "available_at", "expires_at", "ttl"} (clock seconds)
+        self._entries = {}
         self._lock = threading.Lock()
 
     def minimum_for(self, model):
@@ -359,29 +405,42 @@ class PromptCache:
         matches = [prefix for prefix in self.minimum_tokens if (model or "").startswith(prefix)]
         return self.minimum_tokens[max(matches, key=len)] if matches else self.default_minimum
 
-    def account(self, body, *, ttft=0.0):
+    def account(self, body, *, ttft=0.0, now=None):
         """Return the usage split of request ``body``, recording the cache write or read it makes.
 
-        ttft: seconds until this response starts; an entry it writes is readable only then.
+        ttft: seconds from ``now`` until this response starts; an entry it writes is readable only
+        then. now: the request's arrival on ``clock`` (default: clock() now).
         Returns {"input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
         "cache_creation": {"ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"}} in tokens;
         input_tokens is the prompt outside the cached prefix (at least 1).
         """
+        return self.reserve(body, ttft=ttft, now=now)[0]
+
+    def reserve(self, body, *, ttft=0.0, now=None):
+        """Like ``account``, but return (usage split, withdraw): calling withdraw() takes back the
+        write this request recorded (for a request that ends up answered with an error). No-op
+        for a read or an uncached request."""
+        now = self.clock() if now is None else now
         pieces = prompt_pieces(body)
-        total = estimate_tokens([piece for piece, _ in pieces])
+        fmt = output_format(body)
+        head = [] if fmt is None else [fmt]
+        total = estimate_tokens(head + [piece for piece, _ in pieces])
         breakpoint_ = self._breakpoint(body, pieces)
         if breakpoint_ is None:
-            return _split(total, written=0, read=0, ttl="5m")
+            return _split(total, written=0, read=0, ttl="5m"), _nothing
         end, cache_control = breakpoint_
-        prefix = [piece for piece, _ in pieces[: end + 1]]
+        prefix = head + [piece for piece, _ in pieces[: end + 1]]
         prefix_tokens = min(total, estimate_tokens(prefix))
         if prefix_tokens < self.minimum_for(body.get("model")):
-            return _split(total, written=0, read=0, ttl="5m")
+            return _split(total, written=0, read=0, ttl="5m"), _nothing
         ttl = "1h" if (cache_control or {}).get("ttl") == "1h" else "5m"
-        key = hashlib.sha256(f"{body.get('model')}\n{_serialise(prefix)}".encode()).hexdigest()
-        if self._read_or_write(key, CACHE_TTL_SECONDS[ttl], ttft):
-            return _split(total, written=0, read=prefix_tokens, ttl=ttl)
-        return _split(total, written=prefix_tokens, read=0, ttl=ttl)
+        key = hashlib.sha256(
+            f"{body.get('model')}\n{json.dumps(fmt, sort_keys=True)}\n{_serialise(prefix)}".encode()
+        ).hexdigest()
+        token = self._read_or_write(key, CACHE_TTL_SECONDS[ttl], ttft, now)
+        if token is None:
+            return _split(total, written=0, read=prefix_tokens, ttl=ttl), _nothing
+        return _split(total, written=prefix_tokens, read=0, ttl=ttl), lambda: self._withdraw(key, token)
 
     @staticmethod
     def _breakpoint(body, pieces):
@@ -393,22 +452,46 @@ class PromptCache:
             return marked[-1], pieces[marked[-1]][1]
         return None
 
-    def _read_or_write(self, key, ttl_seconds, ttft):
-        """True for a cache read (entry live and available); else record this request's write."""
-        now = self.clock()
+    def _read_or_write(self, key, ttl_seconds, ttft, now):
+        """None for a cache read (entry live and available at ``now``); else record this request's
+        write and return its writer token."""
         with self._lock:
             entry = self._entries.get(key)
-            live = entry is not None and entry["expires_at"] > now
-            if live and entry["available_at"] <= now:
+            if entry is not None and entry["expires_at"] <= now:
+                entry = None
+            if entry is not None and entry["available_at"] <= now:
                 entry["ttl"] = max(entry["ttl"], ttl_seconds)
-                entry["expires_at"] = now + entry["ttl"]
-                return True
-            available_at = now + ttft
-            if live:  # a concurrent writer: whichever response starts first makes the entry readable
-                available_at = min(available_at, entry["available_at"])
-                ttl_seconds = max(ttl_seconds, entry["ttl"])
-            self._entries[key] = {"available_at": available_at, "expires_at": available_at + ttl_seconds, "ttl": ttl_seconds}
-            return False
+                entry["expires_at"] = max(entry["expires_at"], now + entry["ttl"])
+                entry["writers"].clear()  # read: the entry stands, whatever its writers answer
+                return None
+            if entry is None:
+                entry = self._entries[key] = {"writers": {}, "ttl": ttl_seconds}
+            token = object()
+            # concurrent writers: whichever response starts first makes the entry readable
+            entry["writers"][token] = now + ttft
+            entry["ttl"] = max(entry["ttl"], ttl_seconds)
+            self._settle(entry)
+            return token
+
+    def _withdraw(self, key, token):
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or token not in entry["writers"]:
+                return
+            del entry["writers"][token]
+            if entry["writers"]:
+                self._settle(entry)
+            else:
+                del self._entries[key]
+
+    @staticmethod
+    def _settle(entry):
+        entry["available_at"] = min(entry["writers"].values())
+        entry["expires_at"] = entry["available_at"] + entry["ttl"]
+
+
+def _nothing():
+    return None
 
 
 def _split(total, *, written, read, ttl):

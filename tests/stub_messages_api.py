@@ -9,11 +9,18 @@ GET /v1/models/{id} answers from the emulation's model catalogue.
 
 Queue responses with ``reply_*``; each POST /v1/messages takes the next one (the last one
 repeats when the queue runs dry if ``repeat_last`` is set). ``reply_for_schema`` answers by
-output schema title instead (a payload, or a callable of the request for concurrent calls);
-``fill_responder`` answers "InterviewQuestions" requests from their slot lines. Every message
-request body received is kept in ``requests`` (parsed JSON) with its headers in
-``request_headers``; Models API calls in ``model_requests`` / ``model_request_headers``.
-Set ``prompt_caching = True`` to have usage's cache fields computed by ``prompt_cache``.
+output schema title instead (a payload, or a callable of the request for concurrent calls,
+which may return a ``StubError`` to answer that one request with an error);
+``fill_responder`` answers "InterviewQuestions" requests from their slot lines.
+``reply_json(..., stream_error=True)`` makes a streamed answer fail after message_start with an
+SSE ``error`` event (overloaded_error). Every message request body received is kept in
+``requests`` (parsed JSON) with its headers in ``request_headers``; Models API calls in
+``model_requests`` / ``model_request_headers``.
+
+Set ``prompt_caching = True`` to have usage's cache fields computed by ``prompt_cache``: a
+request is accounted at its arrival (before its responder runs and before the reply's
+``delay``), and the entry it writes is readable from arrival + delay, when its first byte (a
+stream's message_start) goes out. Requests answered with an error write nothing.
 """
 
 import collections
@@ -39,14 +46,59 @@ from tests.messages_api_emulation import (
 DEFAULT_USAGE = {"input_tokens": 1200, "output_tokens": 800, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
 CACHE_FIELDS = ("cache_creation_input_tokens", "cache_read_input_tokens")
 _ids = itertools.count(1)
+# The status the API answers when a non-streamed request meets the error a stream_error names.
+_ERROR_STATUS = {"overloaded_error": 529, "api_error": 500, "rate_limit_error": 429, "invalid_request_error": 400}
 
 
-def message_body(payload, *, usage=None, stop_reason="end_turn", model=None):
+class StubError:
+    """What a reply_for_schema responder returns to answer its request with an error instead of a message.
+
+    status: HTTP status (e.g. 429); error_type: the Anthropic error type (e.g. "rate_limit_error");
+    message: the error message; headers: extra response headers (e.g. {"retry-after-ms": "10"}).
+    Also accepted as ``stream_error=`` (then status is what a non-streamed request gets).
+    """
+
+    def __init__(self, status, error_type, message, headers=None):
+        self.status = status
+        self.error_type = error_type
+        self.message = message
+        self.headers = dict(headers or {})
+
+    def body(self):
+        """The Anthropic error body: {"type": "error", "error": {"type", "message"}}."""
+        return error_body(self.error_type, self.message)
+
+    def __repr__(self):
+        return f"StubError({self.status!r}, {self.error_type!r}, {self.message!r}, headers={self.headers!r})"
+
+
+OVERLOADED = StubError(529, "overloaded_error", "Overloaded")
+
+
+def _as_stream_error(stream_error):
+    if stream_error is None or stream_error is False:
+        return None
+    if stream_error is True:
+        return OVERLOADED
+    if isinstance(stream_error, StubError):
+        return stream_error
+    if isinstance(stream_error, str):  # an error type
+        return StubError(_ERROR_STATUS.get(stream_error, 500), stream_error, "Overloaded" if stream_error == "overloaded_error" else "stub error")
+    raise TypeError(f"stream_error must be True, an error type or a StubError, not {stream_error!r}")
+
+
+def message_body(payload, *, usage=None, stop_reason="end_turn", model=None, thinking_tokens=None):
     """A Messages API success body whose single text block is ``payload`` (JSON-encoded unless str).
 
     model: None means "the request's model" once served (tests queue before knowing it).
+    thinking_tokens: when given, usage gets ``output_tokens_details: {"thinking_tokens": N}``
+    (output_tokens stays the given total, thinking included); without it (or an
+    ``output_tokens_details`` in ``usage``) usage has no output_tokens_details.
     """
     text = payload if isinstance(payload, str) else json.dumps(payload)
+    usage = {**DEFAULT_USAGE, **(usage or {})}
+    if thinking_tokens is not None:
+        usage["output_tokens_details"] = {"thinking_tokens": thinking_tokens}
     return {
         "id": f"msg_stub_{next(_ids)}",
         "type": "message",
@@ -55,7 +107,7 @@ def message_body(payload, *, usage=None, stop_reason="end_turn", model=None):
         "content": [{"type": "text", "text": text}],
         "stop_reason": stop_reason,
         "stop_sequence": None,
-        "usage": {**DEFAULT_USAGE, **(usage or {})},
+        "usage": usage,
     }
 
 
@@ -101,7 +153,8 @@ assert MIN_CRITERIA <= 8 and MAX_CRITERIA >= 10
 
 @dataclass
 class _Reply:
-    """One canned answer: a fixed (status, body), or ``responder(request body)`` -> payload | (payload, usage)."""
+    """One canned answer: a fixed (status, body), or ``responder(request body)`` -> payload |
+    (payload, usage) | StubError."""
 
     status: int
     body: dict | None
@@ -110,15 +163,20 @@ class _Reply:
     explicit_cache: bool = False  # the test gave cache fields itself: never overwrite them
     responder: object = None
     usage: dict | None = None
+    thinking_tokens: int | None = None
+    stream_error: StubError | None = None  # a streamed answer ends with this SSE error event
 
     def resolve(self, request_body):
-        """Return (status, body, explicit_cache) for this request."""
+        """Return (status, body, explicit_cache, headers) for this request."""
         if self.responder is None:
-            return self.status, self.body, self.explicit_cache
+            return self.status, self.body, self.explicit_cache, self.headers
         answer = self.responder(request_body)
+        if isinstance(answer, StubError):
+            return answer.status, answer.body(), False, {**self.headers, **answer.headers}
         payload, usage = answer if isinstance(answer, tuple) else (answer, None)
         usage = usage if usage is not None else self.usage
-        return 200, message_body(payload, usage=usage), _gives_cache_fields(usage)
+        body = message_body(payload, usage=usage, thinking_tokens=self.thinking_tokens)
+        return 200, body, _gives_cache_fields(usage), self.headers
 
 
 def _gives_cache_fields(usage):
@@ -147,21 +205,33 @@ class StubMessagesAPI:
         httpserver.expect_request(re.compile(r"^/v1/models/[^/]+$"), method="GET").respond_with_handler(self._handle_model)
 
     # --- queueing --------------------------------------------------------------------
-    def reply_json(self, payload, *, usage=None, stop_reason="end_turn", model=None, delay=0.0):
-        """Queue a 200 whose text block is ``payload`` (model None = the request's model)."""
-        body = message_body(payload, usage=usage, stop_reason=stop_reason, model=model)
-        return self._push(_Reply(200, body, delay=delay, explicit_cache=_gives_cache_fields(usage)))
+    def reply_json(self, payload, *, usage=None, stop_reason="end_turn", model=None, delay=0.0, thinking_tokens=None,
+                   stream_error=None):
+        """Queue a 200 whose text block is ``payload`` (model None = the request's model).
 
-    def reply_for_schema(self, title, payload, *, usage=None, delay=0.0):
+        thinking_tokens: report usage.output_tokens_details (see ``message_body``).
+        stream_error: True (overloaded_error "Overloaded"), an error type or a StubError: a
+        streamed request gets message_start, then ``event: error`` with that error body, and the
+        stream ends; a non-streamed request gets the error as a JSON answer with its status
+        (529 for overloaded_error).
+        """
+        body = message_body(payload, usage=usage, stop_reason=stop_reason, model=model, thinking_tokens=thinking_tokens)
+        return self._push(_Reply(200, body, delay=delay, explicit_cache=_gives_cache_fields(usage),
+                                 stream_error=_as_stream_error(stream_error)))
+
+    def reply_for_schema(self, title, payload, *, usage=None, delay=0.0, thinking_tokens=None):
         """Answer every request asking for output schema ``title`` (before the queue).
 
-        payload: the answer, or a callable(request body) -> payload or (payload, usage) for
-        concurrent requests whose order is unpredictable. usage: tokens when the callable gives none.
+        payload: the answer, or a callable(request body) -> payload, (payload, usage) or a
+        ``StubError`` (that request is answered with the error's status, body and headers, after
+        ``delay`` like any answer) for concurrent requests whose order is unpredictable.
+        usage: tokens when the callable gives none. thinking_tokens: see ``message_body``.
         """
         if callable(payload):
-            reply = _Reply(200, None, delay=delay, responder=payload, usage=usage)
+            reply = _Reply(200, None, delay=delay, responder=payload, usage=usage, thinking_tokens=thinking_tokens)
         else:
-            reply = _Reply(200, message_body(payload, usage=usage), delay=delay, explicit_cache=_gives_cache_fields(usage))
+            body = message_body(payload, usage=usage, thinking_tokens=thinking_tokens)
+            reply = _Reply(200, body, delay=delay, explicit_cache=_gives_cache_fields(usage))
         with self._lock:
             self._by_schema[title] = reply
         return self
@@ -202,6 +272,8 @@ class StubMessagesAPI:
 
     # --- serving ---------------------------------------------------------------------
     def _handle(self, request):
+        cache = self.prompt_cache
+        arrival = cache.clock()
         try:
             body = json.loads(request.get_data() or b"{}")
         except ValueError:
@@ -216,17 +288,35 @@ class StubMessagesAPI:
         reply = self._take(body)
         if reply is None:
             return _json(500, error_body("api_error", "stub queue empty"), request_id, {"x-should-retry": "false"})
-        if self.on_request:
-            self.on_request(body)
-        status, payload, explicit_cache = reply.resolve(body)
-        if status == 200 and payload.get("type") == "message":
-            payload = self._as_served(body, payload, explicit_cache, reply.delay)
+        streamed = bool(body.get("stream"))
+        cache_usage, withdraw = None, None
+        if self.prompt_caching and reply.status == 200 and not reply.explicit_cache and (streamed or not reply.stream_error):
+            # at arrival: readable once this answer's first byte goes out (arrival + delay)
+            cache_usage, withdraw = cache.reserve(body, ttft=reply.delay, now=arrival)
+        try:
+            if self.on_request:
+                self.on_request(body)
+            status, payload, explicit_cache, headers = reply.resolve(body)
+        except BaseException:
+            if withdraw:
+                withdraw()
+            raise
+        is_message = status == 200 and payload.get("type") == "message"
+        if withdraw and (not is_message or explicit_cache):
+            withdraw()  # an error writes nothing; cache fields the test gave are kept as given
+            cache_usage = None
+        if is_message:
+            payload = self._as_served(body, payload, cache_usage)
         if reply.delay:
             time.sleep(reply.delay)
-        if status == 200 and body.get("stream"):
-            return Response(sse_events(payload), status=200, content_type="text/event-stream",
-                            headers={"request-id": request_id, "cache-control": "no-cache", **reply.headers})
-        return _json(status, payload, request_id, reply.headers)
+        if is_message and reply.stream_error and not streamed:
+            failure = reply.stream_error
+            return _json(failure.status, failure.body(), request_id, {**headers, **failure.headers})
+        if is_message and streamed:
+            error = reply.stream_error.body() if reply.stream_error else None
+            return Response(sse_events(payload, error=error), status=200, content_type="text/event-stream",
+                            headers={"request-id": request_id, "cache-control": "no-cache", **headers})
+        return _json(status, payload, request_id, headers)
 
     def _take(self, body):
         """The reply for ``body``: its schema's, else the queue's next (None when the queue is empty)."""
@@ -239,13 +329,14 @@ class StubMessagesAPI:
                 return None
             return self._queue[0] if (self.repeat_last and len(self._queue) == 1) else self._queue.pop(0)
 
-    def _as_served(self, body, message, explicit_cache, delay):
-        """The queued message as sent: decorated, its model override kept, cache fields accounted if asked."""
+    @staticmethod
+    def _as_served(body, message, cache_usage):
+        """The queued message as sent: decorated, its model override kept, cache fields accounted if given."""
         served = decorate_message(body, message)
         if message.get("model"):
             served["model"] = message["model"]
-        if self.prompt_caching and not explicit_cache:
-            served["usage"] = {**served["usage"], **self.prompt_cache.account(body, ttft=delay)}
+        if cache_usage:
+            served["usage"] = {**served["usage"], **cache_usage}
         return served
 
     def _handle_model(self, request):

@@ -587,3 +587,47 @@ def test_a_repair_uses_the_effort_of_the_purpose_it_repairs_by_default(cache_app
     plans = _by_title(claude, "InterviewPlan")
     assert [r["output_config"]["effort"] for r in plans] == ["low", "low"]
     assert {c.purpose: c.effort for c in all_rows(cache_app, GenerationCall)}["interview_plan.repair"] == "low"
+
+
+# --- Exact audit under concurrency, and errors inside a stream ------------------------------------
+
+def test_a_fill_retried_by_the_sdk_is_audited_exactly_beside_the_others(cache_app, admin, claude):
+    from tests.stub_messages_api import StubError
+
+    client = cache_app.test_client()
+    plan = interview_plan(TOPICS)
+    once = threading.Lock()
+    failed = []
+
+    def fill(body):
+        number = fill_slots(body)[0][0]
+        with once:
+            if number == 3 and not failed:
+                failed.append(number)
+                return StubError(429, "rate_limit_error", "slow down", headers={"retry-after-ms": "10"})
+        return fill_for_plan(plan, {number}), {"input_tokens": 100 + number, "output_tokens": 500}
+
+    claude.reply_for_schema("InterviewQuestions", fill)
+
+    response = _kit(client, admin, claude, "REQ-T1", plan)
+
+    assert response.status_code == 200, response.get_json()
+    fills = [c for c in all_rows(cache_app, GenerationCall) if c.purpose == "interview_fill"]
+    assert sorted((c.attempt, c.outcome) for c in fills) == [(0, "http_429")] + [(0, "ok")] * 4 + [(1, "ok")]
+    assert len({c.anthropic_request_id for c in fills}) == 6
+    assert sum(c.input_tokens for c in fills) == sum(100 + n for n in range(1, 6))
+    log = [log for log in all_rows(cache_app, GenerationLog) if log.operation_type == "interview_generation"][-1]
+    assert log.claude_calls == 7 and response.get_json()["usage"]["input_tokens"] == log.input_tokens
+
+
+def test_an_error_event_inside_a_streamed_answer_maps_by_its_type(app_factory, admin, claude):
+    client = app_factory(CLAUDE_MAX_TOKENS=64_000).test_client()
+    claude.reply_json(enhanced_jd(), stream_error=True)  # message_start, then an overloaded_error event
+
+    response = client.post("/api/interview/jd/enhance", json=enhance_body("REQ-T1"), headers=admin)
+
+    assert response.status_code == 503, response.get_json()
+    assert "overloaded" in response.get_json()["error"].lower()
+    [call] = all_rows(client.application, GenerationCall)
+    assert call.outcome == "stream_interrupted" and call.input_tokens > 0  # message_start's usage is billed
+    assert all_rows(client.application, GenerationLog)[-1].status == "failed"

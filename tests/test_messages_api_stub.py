@@ -8,6 +8,7 @@ import importlib.util
 import json
 import os
 import threading
+import time
 import warnings
 
 import anthropic
@@ -18,11 +19,15 @@ from tests.messages_api_emulation import (
     PromptCache,
     check_request,
     decorate_message,
+    error_body,
+    estimate_tokens,
     model_info,
+    prompt_pieces,
     sse_events,
 )
 from tests.stub_messages_api import (
     DEFAULT_USAGE,
+    StubError,
     enhanced_jd,
     fill_slots,
     filled_questions,
@@ -107,6 +112,20 @@ def test_a_rejected_streaming_request_answers_a_json_error(claude, sdk):
         ({"model": MODEL, "messages": USER}, 400),
         (_body(max_tokens=128_001), 400),
         (_body(model="claude-haiku-4-5", max_tokens=64_001), 400),
+        (_body(model="claude-haiku-4-5", output_config={"effort": "high"}), 400),
+        (_body(model="claude-haiku-4-5-20251001", output_config={"effort": "low"}), 400),
+        (_body(model="claude-sonnet-4-20250514", output_config={"effort": "medium"}), 400),
+        (_body(model="claude-sonnet-4-0", output_config={"effort": "medium"}), 400),
+        (_body(model="claude-3-haiku-20240307", output_config={"effort": "low"}), 400),
+        (_body(model="claude-opus-4-2", output_config={"effort": "low"}), 400),
+        (_body(model="claude-sonnet-5", thinking={"type": "enabled", "budget_tokens": 2000}), 400),
+        (_body(model="claude-opus-5-5", thinking={"type": "enabled", "budget_tokens": 2000}), 400),
+        (_body(model="claude-haiku-5-5", thinking={"type": "enabled", "budget_tokens": 2000}), 400),
+        (_body(model="claude-haiku-4-5"), None),
+        (_body(model="claude-haiku-4-5", output_config={"format": {"type": "json_schema", "schema": {}}}), None),
+        (_body(model="claude-sonnet-4-6", output_config={"effort": "high"}), None),
+        (_body(model="claude-opus-4-8", output_config={"effort": "xhigh"}, thinking={"type": "enabled", "budget_tokens": 2000}), None),
+        (_body(model="claude-haiku-4-5", thinking={"type": "enabled", "budget_tokens": 2000}), None),
         (_body(), None),
         (_body(model="claude-sonnet-4-6", temperature=0.2, tool_choice={"type": "any"}, thinking={"type": "disabled"}), None),
         (_body(model="claude-sonnet-5", tool_choice={"type": "any"}, thinking={"type": "disabled"}), None),
@@ -119,6 +138,26 @@ def test_check_request_rejects_what_todays_api_rejects(body, status):
     assert (result[0] if result else None) == status
     if result:
         assert result[1]["type"] == "error" and result[1]["error"]["type"] == "invalid_request_error"
+
+
+@pytest.mark.parametrize("model", ["claude-haiku-4-5", "claude-sonnet-4-20250514", "claude-3-haiku-20240307"])
+def test_effort_on_a_model_without_effort_is_a_bad_request(claude, sdk, model):
+    claude.reply_json(enhanced_jd())
+    with pytest.raises(anthropic.BadRequestError) as caught:
+        _create(sdk, model=model, output_config={"effort": "high"})
+    error = caught.value.body["error"]
+    assert error["type"] == "invalid_request_error" and "effort is not supported for this model" in error["message"]
+    assert _create(sdk, model=model).content[-1].text == json.dumps(enhanced_jd())  # no effort: answered
+
+
+@pytest.mark.parametrize("model", ["claude-sonnet-5", "claude-opus-5", "claude-sonnet-5-5", "claude-haiku-5-5"])
+def test_thinking_enabled_on_the_5_family_is_a_bad_request(claude, sdk, model):
+    claude.reply_json(enhanced_jd())
+    with pytest.raises(anthropic.BadRequestError) as caught:
+        _create(sdk, model=model, max_tokens=4000, thinking={"type": "enabled", "budget_tokens": 2000})
+    error = caught.value.body["error"]
+    assert error["type"] == "invalid_request_error" and "use thinking.type adaptive" in error["message"]
+    assert _create(sdk, model=model, thinking={"type": "adaptive"}).content[-1].text == json.dumps(enhanced_jd())
 
 
 # --- Answers -----------------------------------------------------------------------------
@@ -167,6 +206,46 @@ def test_streaming_returns_the_same_message_as_create(claude, sdk):
     assert streamed.usage == created.usage
     assert (streamed.stop_reason, streamed.model) == ("end_turn", MODEL)
     assert claude.requests[-1]["stream"] is True
+
+
+def test_output_tokens_details_only_when_the_test_gives_thinking_tokens(claude, sdk):
+    claude.reply_json(enhanced_jd())
+    claude.reply_json(enhanced_jd(), usage={"output_tokens": 900}, thinking_tokens=300)
+    claude.reply_json(enhanced_jd(), usage={"output_tokens": 900}, thinking_tokens=300)
+    plain = _create(sdk).usage
+    assert plain.output_tokens_details is None
+    assert (plain.input_tokens, plain.output_tokens) == (DEFAULT_USAGE["input_tokens"], DEFAULT_USAGE["output_tokens"])
+    created = _create(sdk).usage
+    with sdk.messages.stream(model=MODEL, max_tokens=1000, messages=USER) as stream:
+        streamed = stream.get_final_message().usage
+    assert created.output_tokens == streamed.output_tokens == 900  # the total, thinking included
+    assert created.output_tokens_details.thinking_tokens == streamed.output_tokens_details.thinking_tokens == 300
+
+
+def test_a_stream_error_ends_the_stream_after_message_start(claude, sdk):
+    claude.reply_json(enhanced_jd(), stream_error=True)
+    claude.reply_json(enhanced_jd(), stream_error=True)
+    claude.reply_json(enhanced_jd())
+    seen = []
+    with pytest.raises(anthropic.APIStatusError) as caught, sdk.messages.stream(model=MODEL, max_tokens=1000, messages=USER) as stream:
+        for event in stream:
+            seen.append(event.type)
+    assert seen == ["message_start"]
+    assert caught.value.body == {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    with pytest.raises(anthropic.APIStatusError) as caught:  # not streamed: the same error as a 529
+        _create(sdk)
+    assert caught.value.status_code == 529 and caught.value.body["error"]["type"] == "overloaded_error"
+    assert _create(sdk).content[-1].text == json.dumps(enhanced_jd())
+
+
+def test_sse_events_with_an_error_stop_after_message_start():
+    message = {"id": "m", "type": "message", "role": "assistant", "model": MODEL,
+               "content": [{"type": "text", "text": "x"}], "stop_reason": "end_turn", "stop_sequence": None,
+               "usage": {"input_tokens": 4, "output_tokens": 9}}
+    events = list(sse_events(message, error=error_body("overloaded_error", "Overloaded")))
+    assert [event.split(b"\n", 1)[0] for event in events] == [b"event: message_start", b"event: error"]
+    assert json.loads(events[1].split(b"data: ", 1)[1]) == {
+        "type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
 
 
 def test_sse_events_are_in_the_apis_order():
@@ -258,6 +337,43 @@ def test_a_concurrent_request_before_the_writer_started_answering_writes_again()
     assert cache.account(_cached_body())["cache_read_input_tokens"] == first["cache_creation_input_tokens"]
 
 
+def _schema_body(title, system=LONG_SYSTEM, **schema_extra):
+    schema = {"title": title, "type": "object", "properties": {"x": {"type": "string"}}, **schema_extra}
+    return {**_cached_body(system), "output_config": {"format": {"type": "json_schema", "schema": schema}}}
+
+
+def test_the_output_format_is_part_of_the_cached_prefix_and_its_size():
+    cache = PromptCache(clock=_Clock())
+    plain = cache.account(_cached_body())
+    first, other = cache.account(_schema_body("A")), cache.account(_schema_body("B"))
+    assert plain["cache_creation_input_tokens"] and first["cache_creation_input_tokens"] and other["cache_creation_input_tokens"]
+    body = _schema_body("A")
+    fmt = body["output_config"]["format"]
+    system_piece = prompt_pieces(body)[0][0]  # the breakpoint is on the system block
+    assert first["cache_creation_input_tokens"] == estimate_tokens([fmt, system_piece])
+    assert first["cache_creation_input_tokens"] > plain["cache_creation_input_tokens"]
+    assert cache.account(_schema_body("A"))["cache_read_input_tokens"] == first["cache_creation_input_tokens"]
+    assert cache.account(_schema_body("A", required=["x"]))["cache_creation_input_tokens"]  # any schema change
+    tools = [{"name": "t", "input_schema": {"type": "object"}}]
+    assert cache.account({**_schema_body("A"), "tools": tools})["cache_creation_input_tokens"]
+    assert cache.account({**_schema_body("A"), "tools": tools})["cache_read_input_tokens"]
+
+
+def test_a_withdrawn_write_leaves_nothing_to_read_and_keeps_other_writers():
+    clock = _Clock()
+    cache = PromptCache(clock=clock)
+    usage, withdraw = cache.reserve(_cached_body(), ttft=0.0)
+    assert usage["cache_creation_input_tokens"]
+    withdraw()
+    assert cache.account(_cached_body(), ttft=1.0)["cache_creation_input_tokens"]  # nothing left: writes
+    _, early = cache.reserve(_cached_body(), ttft=0.5, now=clock.now + 0.1)  # a second, earlier-starting writer
+    early()  # withdrawn: the first writer's start (1.0) counts again
+    clock.now += 0.7
+    assert cache.account(_cached_body())["cache_creation_input_tokens"]
+    clock.now += 0.3
+    assert cache.account(_cached_body())["cache_read_input_tokens"]
+
+
 def test_top_level_cache_control_caches_up_to_the_last_message():
     cache = PromptCache(clock=_Clock(), default_minimum=1)
     body = {"model": "claude-test-model", "max_tokens": 10, "cache_control": {"type": "ephemeral"},
@@ -277,6 +393,110 @@ def test_the_stub_accounts_cache_fields_only_when_asked(claude, sdk):
     assert first.cache_creation_input_tokens > 512 and first.cache_read_input_tokens == 0
     assert second.cache_read_input_tokens == first.cache_creation_input_tokens
     assert second.output_tokens == 5
+
+
+def _schema_create(sdk, title="EnhancedJobDescription", stream=False, **overrides):
+    request = {"model": MODEL, "max_tokens": 1000, "messages": USER,
+               "system": [{"type": "text", "text": LONG_SYSTEM, "cache_control": {"type": "ephemeral"}}],
+               "output_config": {"format": {"type": "json_schema", "schema": {"title": title, "type": "object"}}},
+               **overrides}
+    if stream:
+        with sdk.messages.stream(**request) as events:
+            return events.get_final_message()
+    return sdk.messages.create(**request)
+
+
+def test_the_stub_caches_per_output_schema(claude, sdk):
+    claude.prompt_caching = True
+    claude.reply_for_schema("EnhancedJobDescription", enhanced_jd())
+    claude.reply_for_schema("InterviewPlan", {"slots": []})
+    jd, plan = _schema_create(sdk).usage, _schema_create(sdk, "InterviewPlan").usage
+    assert jd.cache_creation_input_tokens and plan.cache_creation_input_tokens  # same system, other schema: written
+    again = _schema_create(sdk, "InterviewPlan").usage
+    assert (again.cache_read_input_tokens, again.cache_creation_input_tokens) == (plan.cache_creation_input_tokens, 0)
+
+
+def _at_once(count, call):
+    results, barrier = [None] * count, threading.Barrier(count)
+
+    def run(index):
+        barrier.wait()
+        results[index] = call()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["create", "stream"])
+def test_cold_concurrent_requests_all_write_and_a_later_one_reads(claude, sdk, stream):
+    claude.prompt_caching = True
+    claude.reply_for_schema("EnhancedJobDescription", enhanced_jd(), delay=0.2)
+    usages = [message.usage for message in _at_once(5, lambda: _schema_create(sdk, stream=stream))]
+    assert [u.cache_read_input_tokens for u in usages] == [0] * 5
+    assert len({u.cache_creation_input_tokens for u in usages}) == 1 and usages[0].cache_creation_input_tokens > 0
+    later = _schema_create(sdk, stream=stream).usage
+    assert (later.cache_read_input_tokens, later.cache_creation_input_tokens) == (usages[0].cache_creation_input_tokens, 0)
+
+
+def test_the_cache_is_accounted_at_arrival_and_readable_after_the_writers_delay(claude, sdk):
+    claude.prompt_caching = True
+
+    def slow(body):
+        time.sleep(0.6)  # the responder runs after the request was accounted
+        return enhanced_jd()
+
+    claude.reply_for_schema("EnhancedJobDescription", slow, delay=0.3)
+    results, threads = {}, []
+    # arrivals at 0, 0.1 (before the first writer's 0.3 s: writes too) and 0.45 s (the first
+    # responder still running, but its answer would have begun at 0.3 s: reads)
+    for name, at, stream in (("first", 0.0, True), ("early", 0.1, False), ("late", 0.45, False)):
+        threads.append((threading.Thread(target=lambda n=name, s=stream: results.setdefault(n, _schema_create(sdk, stream=s))), at))
+    started = time.monotonic()
+    for thread, at in threads:
+        time.sleep(max(0.0, started + at - time.monotonic()))
+        thread.start()
+    for thread, _ in threads:
+        thread.join()
+    written = results["first"].usage.cache_creation_input_tokens
+    assert written > 0 and results["early"].usage.cache_creation_input_tokens == written
+    assert (results["late"].usage.cache_read_input_tokens, results["late"].usage.cache_creation_input_tokens) == (written, 0)
+
+
+def test_a_responder_can_answer_one_concurrent_fill_with_a_429_the_sdk_retries(claude):
+    sdk = anthropic.Anthropic(base_url=claude.base_url, api_key="k", max_retries=2)
+    claude.prompt_caching = True
+    state = {"failed": False}
+    lock = threading.Lock()
+
+    def respond(body):
+        with lock:
+            fail, state["failed"] = not state["failed"], True
+        if fail:
+            return StubError(429, "rate_limit_error", "Number of request tokens has exceeded your rate limit.",
+                             headers={"retry-after-ms": "10"})
+        return filled_questions(fill_slots(body))
+
+    claude.reply_for_schema("InterviewQuestions", respond, delay=0.05)
+    answers = _at_once(5, lambda: _fill_request(sdk, [1]))
+    assert all(answer["questions"][0]["question_number"] == 1 for answer in answers)
+    assert claude.calls == 6
+    retry_counts = [{k.lower(): v for k, v in h.items()}.get("x-stainless-retry-count") for h in claude.request_headers]
+    assert sorted(retry_counts) == ["0"] * 5 + ["1"]
+
+
+def test_a_stub_error_from_a_responder_has_the_apis_shape_and_writes_no_cache(claude, sdk):
+    claude.prompt_caching = True
+    answers = iter([StubError(529, "overloaded_error", "Overloaded", headers={"x-should-retry": "false"}), enhanced_jd()])
+    claude.reply_for_schema("EnhancedJobDescription", lambda body: next(answers))
+    with pytest.raises(anthropic.APIStatusError) as caught:
+        _schema_create(sdk)
+    assert caught.value.status_code == 529 and caught.value.response.headers["x-should-retry"] == "false"
+    assert caught.value.body == {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    assert _schema_create(sdk).usage.cache_creation_input_tokens > 0  # the failed request wrote nothing
 
 
 # --- Routing concurrent requests ---------------------------------------------------------
@@ -341,6 +561,26 @@ def _bench_stub():
     return module
 
 
+def test_bench_stub_concurrent_cold_requests_write_until_the_first_response_starts():
+    bench = _bench_stub()
+    server = bench.StubServer(("127.0.0.1", 0), 3.0, ttft=0.3, tokens_per_second=100_000)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        sdk = anthropic.Anthropic(base_url=f"http://{host}:{port}", api_key="k", max_retries=0)
+        request = {"model": MODEL, "max_tokens": 1000, "messages": [{"role": "user", "content": "Title: Backend Engineer"}],
+                   "system": [{"type": "text", "text": LONG_SYSTEM, "cache_control": {"type": "ephemeral"}}],
+                   "output_config": {"format": {"type": "json_schema", "schema": {"title": "EnhancedJobDescription",
+                                                                                   "type": "object"}}}}
+        usages = [message.usage for message in _at_once(4, lambda: sdk.messages.create(**request))]
+        assert [u.cache_read_input_tokens for u in usages] == [0] * 4 and usages[0].cache_creation_input_tokens > 0
+        assert sdk.messages.create(**request).usage.cache_read_input_tokens == usages[0].cache_creation_input_tokens
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_bench_stub_latency_and_effort_helpers():
     bench = _bench_stub()
     thinking = bench.parse_thinking("low=0,medium=400,high=1200,xhigh=2400,max=4800")
@@ -380,14 +620,20 @@ def test_bench_stub_serves_the_sdk_with_thinking_billed_caching_and_streams():
         assert [block.type for block in created.content] == [block.type for block in streamed.content] == ["thinking", "text"]
         assert created.usage.output_tokens_details.thinking_tokens == 400
         assert created.usage.cache_creation_input_tokens > 0 and streamed.usage.cache_read_input_tokens > 0
+        described = {**request["output_config"]["format"]["schema"], "description": "Another schema."}
+        other = sdk.messages.create(**{**request, "output_config": {"effort": "medium", "format": {
+            "type": "json_schema", "schema": described}}})
+        assert other.usage.cache_creation_input_tokens > created.usage.cache_creation_input_tokens  # its own entry
+        with pytest.raises(anthropic.BadRequestError):
+            sdk.messages.create(**{**request, "model": "claude-haiku-4-5"})  # effort on a model without it
         with pytest.raises(anthropic.NotFoundError):
             sdk.messages.create(**{**request, "model": "claude-opus-4-1"})
         assert sdk.models.retrieve("claude-opus-5").id == "claude-opus-5"
         calls = server.calls
-        assert [row[1:4] for row in calls] == [["EnhancedJobDescription", "medium", MODEL]] * 2 + [
-            ["EnhancedJobDescription", "medium", "claude-opus-4-1"]]
+        assert [row[1:4] for row in calls] == [["EnhancedJobDescription", "medium", MODEL]] * 3 + [
+            ["EnhancedJobDescription", "medium", "claude-haiku-4-5"], ["EnhancedJobDescription", "medium", "claude-opus-4-1"]]
         assert calls[0][4]["output_tokens"] == created.usage.output_tokens and calls[0][5] >= 0.05
-        assert calls[2][4] is None
+        assert calls[3][4] is None and calls[4][4] is None
     finally:
         server.shutdown()
         server.server_close()
