@@ -17,6 +17,7 @@ from prompts import INTERVIEW_SYSTEM_PROMPT
 from services.pricing import PriceTable
 from tests.helpers import all_rows, count_rows, enhance, enhance_body, generate, workflow_body
 from tests.stub_messages_api import (
+    assessment,
     enhanced_jd,
     fill_for_plan,
     fill_slots,
@@ -125,8 +126,15 @@ def test_claude_effort_sets_the_default_and_a_purpose_setting_wins():
     assert {s.model for p, s in settings.items() if p != "repair"} == {"claude-sonnet-5-5"}
 
 
-def test_the_built_in_efforts_are_documented_for_every_purpose():
-    assert set(PURPOSE_DEFAULTS) == {"jd_enhancement", "interview_plan", "interview_fill", "interview_generation", "candidate_scoring", "repair"}
+def test_the_readme_documents_each_purposes_built_in_effort():
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    rows = dict(re.findall(r"^\| `([a-z_]+)` \| [^|]+\| [^|]+\| `?([a-z_' ]+)`? \|", readme, re.MULTILINE))
+    for purpose, default in PURPOSE_DEFAULTS.items():
+        if "effort" in default:
+            assert rows.get(purpose) == default["effort"], (purpose, rows.get(purpose))
 
 
 @pytest.mark.parametrize(
@@ -631,3 +639,27 @@ def test_an_error_event_inside_a_streamed_answer_maps_by_its_type(app_factory, a
     [call] = all_rows(client.application, GenerationCall)
     assert call.outcome == "stream_interrupted" and call.input_tokens > 0  # message_start's usage is billed
     assert all_rows(client.application, GenerationLog)[-1].status == "failed"
+
+
+def test_ai_scoring_and_the_usage_report_are_priced_at_the_default_model(client, admin, claude, auditor_key):
+    claude.reply_json(enhanced_jd()).reply_json(interview_kit())
+    interview = client.post("/api/interview/workflow/full", json=workflow_body("REQ-T1"), headers=admin).get_json()["interview"]
+    first = interview["questions"][0]
+    usage = {"input_tokens": 3000, "output_tokens": 2500}  # output includes the judgement's thinking
+    claude.reply_json(assessment({1: [(c["criterion"], False, "") for c in first["criteria"]]}), usage=usage)
+    body = {"candidate_id": "CAND-1", "mode": "ai", "answers": [{"question_number": 1, "answer_text": "I would look at lag first."}]}
+
+    assert client.post(f"/api/interview/{interview['id']}/evaluations", json=body, headers=admin).status_code == 201
+
+    scoring = [log for log in all_rows(client.application, GenerationLog) if log.operation_type == "candidate_scoring"][-1]
+    assert (scoring.model, scoring.effort, scoring.unpriced_calls, scoring.cost_usd) == ("claude-sonnet-5-5", "high", 0, _cost(usage))
+    report = client.get("/api/admin/usage", query_string={"group_by": "operation_type"}, headers=auditor_key).get_json()
+    assert {log.unpriced_calls for log in all_rows(client.application, GenerationLog)} == {0}  # every call priced
+    default_call = {"input_tokens": 1200, "output_tokens": 800}
+    assert Decimal(report["totals"]["cost_usd"]) == 2 * _cost(default_call) + _cost(usage)
+
+
+@pytest.fixture
+def auditor_key(make_key):
+    return make_key("auditor")
+
