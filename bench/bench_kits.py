@@ -1,12 +1,14 @@
 """Interview-kit speed and cost benchmark: "interview kits in half the time at no extra cost".
 
-Measures POST /api/interview/workflow/full and POST /api/interview/generate, each in three cases,
-against bench/stub_messages_api.py in model-speed mode (latency = ttft + output tokens / tokens
-per second, thinking tokens per effort billed as output, prompt-caching usage):
+Measures POST /api/interview/workflow/full and POST /api/interview/generate against
+bench/stub_messages_api.py in model-speed mode (latency = ttft + output tokens / tokens per
+second, thinking tokens per effort billed as output, prompt-caching usage), each in four cases:
 
-    (a) use_cache false (the one-call kit);
-    (b) cache on, from an EMPTY question cache (purged through POST /api/admin/cache/purge);
-    (c) cache on, a similar JD whose plan finds 3 or 4 of its 5 questions in the cache.
+    (a)  use_cache false (the one-call kit), base JD;
+    (a') use_cache false, the similar JD: the baseline of (c), so every ratio is to (a) "on the same
+         JD in the same run";
+    (b)  cache on, from an EMPTY question cache (purged through POST /api/admin/cache/purge); vs (a);
+    (c)  cache on, the similar JD, whose plan finds 3 or 4 of its 5 questions in the cache; vs (a').
 
 The base JD is one real posting of ../shared/data/job_descriptions.jsonl (read in place; default
 gitlab-site-reliability-engineer-senior: its plan, as sandbox_provider._plan_topics makes it from
@@ -18,45 +20,73 @@ the enhanced text. Every run checks its hit count (response `cached_questions`, 
 questions' `source`): a (c) run under 3 or at 5 hits, or a (b) run with any hit, makes the
 measurement invalid and is reported as FAIL.
 
-Before the timed phases, untimed: the generate runs' JDs are enhanced, and a warm-up sends every
-kind of call once (a workflow and a generate, each with the cache off and on, on a requisition of
-its own), so each purpose's system prompt is in the stub's prompt cache (5-minute TTL) as in a
-service with steady traffic; without it the first case to use a prompt would pay its cache write
-and the cost ratios would depend on the schedule (--no-warm-up to see that).
+Prompt-cache state (--prompt-cache warm|cold|both, default both): every case is measured in each
+state asked for, and the goals are evaluated, PASS/FAIL, per state, with ratios within the state.
+
+    warm  steady traffic: before the warm phases, untimed, a warm-up sends every kind of call once
+          (a workflow and a generate, each with the cache off and on, on requisitions of their own),
+          so each purpose's prefix (system prompt + output format) is in the stub's prompt cache
+          (5-minute TTL, refreshed by every read; the phases reuse each purpose well within it).
+          Checked: no timed call of a warm run writes the prompt cache.
+    cold  as after >= 5 minutes without traffic: the stub's prompt cache is emptied just before
+          every cold phase (before every kit with --one-at-a-time), through the stub's POST /reset
+          when it has one, else by restarting the stub process on the same port (the cache lives in
+          its memory; about a second, untimed), and the service is restarted (untimed), so it too
+          forgets which prefixes it saw cached and staggers a kit's first fill as after an idle
+          period (services/interview_generation.py). Cache writes are then paid by the case that
+          makes them. Checked: no run's first call of a purpose reads the prompt cache (the concurrent
+          runs of a case could only read each other's writes if they drifted apart by > ttft).
+
+Before the timed phases, untimed: the generate runs' JDs (base and similar) are enhanced, each on
+the run's own requisition, beside the warm-up.
 
 Every run uses a fresh requisition id. For each case: the median of --runs runs of the client's
 wall time, USD and tokens per kit (the response's `cost_usd` and `usage` when present, else the
-sums of the run's generation_logs rows; the two are compared when both exist), and the time per step from the audit (GET /api/admin/generation-logs?req_id=..., then each row's
-calls: purpose, started_at, latency_ms) as start offset and duration after the request started,
-with the steps that overlapped. Ratios are to case (a) of the same endpoint in the same run.
+sums of the run's generation_logs rows; the two are compared when both exist), and the time per
+step from the audit (GET /api/admin/generation-logs?req_id=..., then each row's calls: purpose,
+started_at, latency_ms) as start offset and duration after the request started, with the steps
+that overlapped, plus an "app" step: the wall time after the end of the last Claude call (DB,
+storing the kit and the answer; the question-cache look-up between plan and fills is not in it).
+Calls the SDK retried or that failed are counted and shown (they would distort a run's figures).
 
-Concurrency (why the defaults take a few minutes, not 18 sequential kits of 30-100 s): the runs of
-a case are fired together, on different requisitions. The stub serves every request on its own
-thread and its latency depends only on the request (never on load), gunicorn has 2 x 32 threads,
-and the app's own CPU per kit is milliseconds against tens of seconds of waiting, so firing them
-together does not change a run's figures. What would distort them is the question cache, which all
-runs share, so the schedule keeps each case's cache state exact:
+Load parity and the question cache: every case has a phase of its own, in which its --runs runs
+are fired together on different requisitions and nothing else runs (the stub serves every request
+on its own thread and its latency depends only on the request, gunicorn has 2 x 32 threads, and
+the app's CPU per kit is milliseconds against seconds of waiting). The question cache, which all
+runs share, is kept exact by the order of the phases, per state and endpoint (PHASE_ORDER):
 
-    phase 1  cache purged       workflow (a), generate (a), generate (b)   (a) never reads or
-                                                                            writes the cache
-    phase 2  as phase 1 left it generate (c)    the (b) runs stored the base JD's 5 questions
-                                                (the cache skips duplicates): they are the seed
-    phase 3  cache purged       workflow (b)
-    phase 4  as phase 3 left it workflow (c)
+    (a)   any question-cache state: it never reads or writes the cache
+    (b)   cache purged first
+    (c)   the cache as (b) left it: the (b) runs stored the base JD's 5 questions (the cache skips
+          duplicates); they are the seed
+    (a')  any question-cache state, like (a)
 
 The runs of one (b) or (c) case look up at the same moment (same JD, same latencies), before any
 of them stores its new questions, so each sees the seed alone; the hit checks above would show it
 if not. --one-at-a-time runs every kit alone instead, restoring the cache state before each (a
-purge for (b); for (c), deleting the entries added since the phase began): about 15 minutes at
-the defaults, to check that firing together changes nothing.
+purge for (b); for (c), deleting the entries added since the phase began; a prompt-cache reset in
+the cold state), to check that firing a case's runs together changes nothing (about 3x as long).
+
+Runtime at the defaults (ttft 1.5 s, 80 tokens/s, both states): about 14 minutes (measured 842 s
+on 2 vCPUs): a 1.5-minute untimed warm-up and enhancement, then 16 phases of one case each, 6 minutes
+per state, most of it the one-call (a)/(a') kits (1 to 1.5 minutes each); --prompt-cache warm or
+cold alone about 7.5 minutes. --ttft 0.2 --tokens-per-second 800: about 2 minutes.
+
+The time gain depends on the stub's thinking table (--thinking, tokens per effort; default
+low=0,medium=400,high=1200,xhigh=2400,max=4800), since thinking tokens are output tokens the
+client waits for: low=0 means that a call at effort low (e.g. a fill or plan sent at low) thinks 0
+tokens and takes ttft + its answer's tokens / tokens-per-second, whereas the one-call kit at its
+effort pays the whole table entry. Quote the table with the figures; a different table (a model
+that thinks at low, say low=200) changes the ratios. --default-effort: the effort of a request that
+names none.
 
 Loopback only; the scratch database (MariaDB if reachable, else SQLite; --db) is dropped at the
-end and the stub and gunicorn are always stopped. Exit status 0 when every goal is met, 1 when one
-is not (0 with --no-fail), 2 when the benchmark could not run.
+end and the stub and gunicorn are always stopped. Exit status 0 when every goal is met in every
+state measured, 1 when one is not (0 with --no-fail), 2 when the benchmark could not run.
 
-    python bench/bench_kits.py                                      # defaults: ttft 1.5 s, 80 tokens/s
-    python bench/bench_kits.py --ttft 0.2 --tokens-per-second 800   # a quick run
-    python bench/bench_kits.py --runs 5 --json /tmp/kits.json
+    python bench/bench_kits.py                                      # defaults: ~14 min
+    python bench/bench_kits.py --ttft 0.2 --tokens-per-second 800   # a quick run, ~2 min
+    python bench/bench_kits.py --prompt-cache cold --runs 5 --json /tmp/kits.json
 """
 
 import argparse
@@ -70,6 +100,8 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -88,13 +120,27 @@ SIMILAR_TEAM_PARAGRAPH = (
     "plan PostgreSQL upgrades and failovers, and tune PostgreSQL replication and backups."
 )
 ENDPOINTS = {"workflow": "workflow/full", "generate": "generate"}
+# Per case: description, JD, use_cache, the case its ratios are to (same JD, same run and state),
+# the question-cache state it needs at its phase's start (see the docstring), and its req_id tag.
 CASES = {
-    "a": "use_cache false",
-    "b": "cache on, empty cache",
-    "c": "cache on, similar JD",
+    "a": {"description": "use_cache false", "similar": False, "use_cache": False, "baseline": "a",
+          "question_cache": "any", "tag": "a"},
+    "a'": {"description": "use_cache false, similar JD", "similar": True, "use_cache": False, "baseline": "a'",
+           "question_cache": "any", "tag": "s"},
+    "b": {"description": "cache on, empty cache", "similar": False, "use_cache": True, "baseline": "a",
+          "question_cache": "purge", "tag": "b"},
+    "c": {"description": "cache on, similar JD", "similar": True, "use_cache": True, "baseline": "a'",
+          "question_cache": "keep", "tag": "c"},
+}
+# The phases of one state and endpoint: (c) right after (b); (a) and (a') around them, so that no
+# purpose goes unused for long in the warm state (its prompt-cache entry's TTL is refreshed by reads).
+PHASE_ORDER = ("a", "b", "c", "a'")
+PROMPT_CACHE_STATES = {
+    "warm": "warm (steady traffic: every prefix cached by the warm-up)",
+    "cold": "cold (as after >= 5 min without traffic: stub's prompt cache emptied before each phase)",
 }
 TOKEN_KINDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
-# (endpoint, case, measure, at most this multiple of case (a))
+# (endpoint, case, measure, at most this multiple of the case's baseline (CASES[case]["baseline"]))
 GOALS = (
     ("workflow", "b", "time", 0.5),
     ("workflow", "b", "cost", 1.15),
@@ -103,18 +149,13 @@ GOALS = (
     ("generate", "b", "time", 0.45),
     ("generate", "c", "time", 0.3),
 )
-# (phase, cache state before it, endpoint, case); see the docstring.
-SCHEDULE = (
-    ("phase 1", "purge", (("workflow", "a"), ("generate", "a"), ("generate", "b"))),
-    ("phase 2", "keep", (("generate", "c"),)),
-    ("phase 3", "purge", (("workflow", "b"),)),
-    ("phase 4", "keep", (("workflow", "c"),)),
-)
+APP_STEP = "app"  # the time per step's row for the wall time after the last Claude call
 SHORT_PURPOSE = {
     "jd_enhancement": "enhance",
     "interview_plan": "plan",
     "interview_fill": "fill",
     "interview_generation": "one-call kit",
+    APP_STEP: "app (after the last call)",
 }
 
 
@@ -135,7 +176,7 @@ def main(argv=None):
     except BenchError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2
-    processes = []
+    app, stub = None, None
     try:
         with open(log_path, "w") as log:
             env = _app_env(args, database.url)
@@ -143,30 +184,43 @@ def main(argv=None):
             api_key = support.run_flask_cli(env, ["api-keys", "create", "--role", "admin", "--name", "bench-kits", "--quiet"],
                                "api key").strip()
             stub_port, app_port = support.free_port(), support.free_port()
-            stub_url, app_url = f"http://127.0.0.1:{stub_port}", f"http://127.0.0.1:{app_port}"
-            env["ANTHROPIC_BASE_URL"] = stub_url
+            app_url = f"http://127.0.0.1:{app_port}"
+            env["ANTHROPIC_BASE_URL"] = f"http://127.0.0.1:{stub_port}"
             env["BIND"] = f"127.0.0.1:{app_port}"
             stub_command, stub_note = _stub_command(args, stub_port)
-            processes.append(support.start(stub_command, env, log))
-            processes.append(support.start([sys.executable, "-m", "gunicorn", "-c", args.gunicorn_config], env, log))
-            support.wait_ready(f"{stub_url}/health", processes, args.startup_timeout)
-            support.wait_ready(f"{app_url}/health/ready", processes, args.startup_timeout)
+            stub = _Stub(stub_command, env, log, f"http://127.0.0.1:{stub_port}", args.startup_timeout)
+            app = support.start([sys.executable, "-m", "gunicorn", "-c", args.gunicorn_config], env, log)
+            stub.others = [app]
+            stub.wait_ready()
+            support.wait_ready(f"{app_url}/health/ready", [stub.process, app], args.startup_timeout)
+
+            def restart_app():
+                """A new service process: it forgets which prompt-cache prefixes it saw (cold state)."""
+                nonlocal app
+                support.stop(app)
+                app = support.start([sys.executable, "-m", "gunicorn", "-c", args.gunicorn_config], env, log)
+                stub.others = [app]
+                support.wait_ready(f"{app_url}/health/ready", [stub.process, app], args.startup_timeout)
+
+            stub.restart_app = restart_app
             client = support.ApiClient(app_url, api_key, args.request_timeout)
-            result = _run(args, client, base_jd, similar_jd, stamp)
+            result = _run(args, client, stub, base_jd, similar_jd, stamp)
             result["stub"] = {"command": stub_command[1:], "note": stub_note,
-                              "health": support.get_json(f"{stub_url}/health")}
-            result["stub"]["calls_by_phase"] = _stub_calls_by_phase(support.get_json(f"{stub_url}/stats"),
-                                                                    result["phases"])
+                              "health": support.get_json(f"{stub.url}/health"),
+                              "prompt_cache_resets": dict(stub.resets)}
+            result["stub"]["calls_by_phase"] = _stub_calls_by_phase(stub.calls(), result["phases"])
     except (BenchError, RuntimeError) as exc:
         print(f"ERROR: {exc} (servers' log: {os.path.relpath(log_path, REPO_ROOT)})", file=sys.stderr)
         return 2
     finally:
-        for process in reversed(processes):
-            support.stop(process)
+        if app is not None:
+            support.stop(app)
+        if stub is not None:
+            stub.stop()
         database.drop()
 
     result["summary"] = _summarise(result["runs"], args)
-    result["goals"] = _goals(result["summary"], result["runs"])
+    result["goals"] = _goals(result["summary"], result["runs"], args)
     result["setup"] = _setup(args, database, env, base_jd, similar_jd, log_path)
     result["total_seconds"] = round(time.perf_counter() - started, 1)
     with open(json_path, "w") as fh:
@@ -182,9 +236,13 @@ def _parse_args(argv):
     parser.add_argument("--ttft", type=float, default=1.5, help="stub: seconds to the first token (default 1.5)")
     parser.add_argument("--tokens-per-second", type=float, default=80.0, help="stub: output tokens per second (default 80)")
     parser.add_argument("--thinking", default=DEFAULT_THINKING,
-                        help=f"stub: thinking tokens per effort (default {DEFAULT_THINKING})")
+                        help=f"stub: thinking tokens per effort, overriding its table (default {DEFAULT_THINKING}); "
+                             "the time gain depends on it: low=0 means a call at effort low thinks 0 tokens")
     parser.add_argument("--default-effort", default="high",
                         help="stub: effort of a request that names none (default high)")
+    parser.add_argument("--prompt-cache", choices=("warm", "cold", "both"), default="both",
+                        help="the stub's prompt-cache state to measure: warm (steady traffic, after a warm-up), cold "
+                             "(emptied before each phase, as after 5 minutes without traffic) or both (default)")
     parser.add_argument("--db", default="auto",
                         help="auto (MariaDB at 127.0.0.1:3306 if reachable, else SQLite), mariadb, sqlite, or a "
                              f"MySQL/MariaDB URL whose database name contains 'bench' (DROPPED and recreated; "
@@ -194,9 +252,6 @@ def _parse_args(argv):
     parser.add_argument("--jd-id", default=DEFAULT_JD_ID, help=f"id of the base JD in --jd-file (default {DEFAULT_JD_ID})")
     parser.add_argument("--endpoints", default="workflow,generate",
                         help="comma-separated: workflow, generate (default both)")
-    parser.add_argument("--no-warm-up", action="store_true",
-                        help="skip the untimed warm-up: the stub's prompt cache then starts cold, and the first case "
-                             "to use a system prompt pays its cache write")
     parser.add_argument("--one-at-a-time", action="store_true",
                         help="run every kit alone, restoring the cache state before each (slow; see the docstring)")
     parser.add_argument("--prices-json", default=None,
@@ -215,8 +270,9 @@ def _parse_args(argv):
     args.endpoints = [e.strip() for e in args.endpoints.split(",") if e.strip()]
     if not args.endpoints or set(args.endpoints) - set(ENDPOINTS):
         parser.error(f"--endpoints takes a comma-separated subset of {', '.join(ENDPOINTS)}")
+    # Warm first: the warm-up then runs beside the untimed enhancements, right before the warm phases.
+    args.states = ["warm", "cold"] if args.prompt_cache == "both" else [args.prompt_cache]
     return args
-
 
 # --- Setup -----------------------------------------------------------------------------------
 
@@ -321,6 +377,63 @@ def _stub_command(args, port):
                       "--thinking", args.thinking, "--default-effort", args.default_effort], None
 
 
+
+class _Stub:
+    """The stub Messages API subprocess, and emptying its prompt cache (POST /reset, else a restart).
+
+    A restart loses the stub's /stats, so they are kept first; ``calls`` returns every process's.
+    """
+
+    def __init__(self, command, env, log, url, startup_timeout):
+        self.command, self.env, self.log, self.url = command, env, log, url
+        self.startup_timeout = startup_timeout
+        self.others = []  # processes whose exit wait_ready reports (gunicorn)
+        self.has_reset_hook = None  # unknown until the first reset
+        self.resets = {"hook": 0, "restart": 0}
+        self._earlier_calls = []
+        self.process = support.start(command, env, log)
+
+    def wait_ready(self):
+        support.wait_ready(f"{self.url}/health", [self.process, *self.others], self.startup_timeout)
+
+    def reset_prompt_cache(self):
+        """Empty the stub's prompt cache; return how ("hook" or "restart")."""
+        if self.has_reset_hook is not False:
+            request = urllib.request.Request(f"{self.url}/reset", data=b"{}", method="POST",
+                                             headers={"Content-Type": "application/json"})
+            try:
+                with support.OPENER.open(request, timeout=10) as response:
+                    self.has_reset_hook = response.status == 200
+            except urllib.error.HTTPError as exc:
+                if exc.code not in (404, 405, 501):
+                    raise BenchError(f"POST {self.url}/reset answered HTTP {exc.code}") from None
+                self.has_reset_hook = False
+            except (urllib.error.URLError, OSError) as exc:
+                raise BenchError(f"the stub did not answer POST /reset: {exc}") from None
+            if self.has_reset_hook:
+                self.resets["hook"] += 1
+                return "hook"
+        self._earlier_calls.extend(self._current_calls())
+        support.stop(self.process)
+        self.process = support.start(self.command, self.env, self.log)  # same port: the app's URL stays
+        self.wait_ready()
+        self.resets["restart"] += 1
+        return "restart"
+
+    def _current_calls(self):
+        stats = support.get_json(f"{self.url}/stats")
+        rows = stats.get("calls")
+        if rows is None:  # a stub without model-speed mode: arrivals only
+            rows = [[*arrival, None, None, None, None] for arrival in stats.get("arrivals", [])]
+        return rows
+
+    def calls(self):
+        """[unix time, schema title, effort, model, usage, latency_s] of every call, across restarts."""
+        return self._earlier_calls + self._current_calls()
+
+    def stop(self):
+        support.stop(self.process)
+
 # --- Loopback HTTP -----------------------------------------------------------------------------
 
 def _concurrently(functions, timeout):
@@ -373,25 +486,27 @@ def _enhance_body(jd, req_id):
     return support.enhance_body(jd, req_id, MAX_JD_CHARS)
 
 
-def _run(args, client, base_jd, similar_jd, stamp):
+def _run(args, client, stub, base_jd, similar_jd, stamp):
     tag = stamp[4:8] + stamp[9:15]  # MMDDHHMMSS: req ids unique across runs on a kept database
     jobs = []
-    for endpoint in args.endpoints:
-        for case in CASES:
-            for index in range(1, args.runs + 1):
-                jobs.append({
-                    "endpoint": endpoint, "case": case, "index": index,
-                    "req_id": f"KITS-{tag}-{endpoint[:3].upper()}-{case}{index}",
-                    "jd": similar_jd if case == "c" else base_jd,
-                    # Until the kit's answer is read (kept if the client fails or times out):
-                    "status": 0, "ok": False, "problems": ["no answer within the client timeout"], "sent_unix": None,
-                    "wall_s": None, "cached_questions": None, "response_cost_usd": None, "response_usage": None,
-                })
+    for state in args.states:
+        for endpoint in args.endpoints:
+            for case, spec in CASES.items():
+                for index in range(1, args.runs + 1):
+                    jobs.append({
+                        "state": state, "endpoint": endpoint, "case": case, "index": index,
+                        "req_id": f"KITS-{tag}-{state[0].upper()}{endpoint[:3].upper()}-{spec['tag']}{index}",
+                        "jd": similar_jd if spec["similar"] else base_jd,
+                        # Until the kit's answer is read (kept if the client fails or times out):
+                        "status": 0, "ok": False, "problems": ["no answer within the client timeout"],
+                        "sent_unix": None, "wall_s": None, "cached_questions": None, "response_cost_usd": None,
+                        "response_usage": None,
+                    })
 
     # Untimed: the enhanced JDs the generate runs start from, and the warm-up alongside.
     generate_jobs = [job for job in jobs if job["endpoint"] == "generate"]
     prep_started = time.perf_counter()
-    warm_up = [] if args.no_warm_up else [lambda: _warm_up(client, base_jd, tag, args.request_timeout)]
+    warm_up = [lambda: _warm_up(client, base_jd, tag, args.request_timeout)] if "warm" in args.states else []
     answers = _concurrently(
         [lambda job=job: client.request("POST", "/api/interview/jd/enhance", _enhance_body(job["jd"], job["req_id"]))
          for job in generate_jobs] + warm_up, 2 * args.request_timeout + 60)
@@ -400,38 +515,17 @@ def _run(args, client, base_jd, similar_jd, stamp):
             detail = json.dumps(answer[1])[:300] if isinstance(answer, tuple) else repr(answer)
             raise BenchError(f"enhancing {job['req_id']} failed: {detail}")
         job["job_description_id"] = answer[1]["job_description_id"]
-    warm_up_outcome = answers[-1] if warm_up else "skipped (--no-warm-up)"
+    warm_up_outcome = answers[-1] if warm_up else "none (no warm state measured)"
     print(f"prepared {len(generate_jobs)} enhanced JDs for the generate runs"
           + (f" and warmed up ({warm_up_outcome})" if warm_up else "")
           + f" in {time.perf_counter() - prep_started:.1f} s (untimed)", flush=True)
 
     phases = []
-    for name, cache_state, cases in SCHEDULE:
-        phase_jobs = [job for job in jobs if (job["endpoint"], job["case"]) in cases]
-        if not phase_jobs:
-            continue
-        if cache_state == "purge":
-            _purge_cache(client)
-        snapshot = _cache_entry_ids(client)
-        started_unix, started = time.time(), time.perf_counter()
-        if args.one_at_a_time:
-            for job in phase_jobs:
-                if cache_state == "purge":
-                    _purge_cache(client)
-                else:
-                    _restore_cache(client, snapshot)
-                _run_kit(client, job, args.request_timeout)
-        else:
-            _concurrently([lambda job=job: _run_kit(client, job, args.request_timeout) for job in phase_jobs],
-                          args.request_timeout + 30)
-        phase = {"name": name, "cache": cache_state, "cache_entries_at_start": len(snapshot),
-                 "cases": [f"{e}/{c}" for e, c in cases if any(j["endpoint"] == e for j in phase_jobs)],
-                 "started_unix": round(started_unix, 4), "ended_unix": round(time.time(), 4),
-                 "wall_s": round(time.perf_counter() - started, 2)}
-        phases.append(phase)
-        ok = sum(1 for job in phase_jobs if job.get("ok"))
-        print(f"{name} ({', '.join(phase['cases'])}; cache {cache_state}, {len(snapshot)} entries at start): "
-              f"{ok}/{len(phase_jobs)} kits OK in {phase['wall_s']:.1f} s", flush=True)
+    for state in args.states:
+        for endpoint in args.endpoints:
+            for case in PHASE_ORDER:
+                phase_jobs = [job for job in jobs if (job["state"], job["endpoint"], job["case"]) == (state, endpoint, case)]
+                phases.append(_phase(args, client, stub, state, endpoint, case, CASES[case]["question_cache"], phase_jobs))
 
     for job in jobs:  # after every phase, so the audit reads never overlap a timed request
         _attach_audit(client, job)
@@ -442,9 +536,43 @@ def _run(args, client, base_jd, similar_jd, stamp):
     return {"started_at": stamp, "warm_up": str(warm_up_outcome), "phases": phases, "runs": runs}
 
 
+def _phase(args, client, stub, state, endpoint, case, question_cache, phase_jobs):
+    """Run one case's kits (together, or one at a time) in its question- and prompt-cache state."""
+    if question_cache == "purge":
+        _purge_cache(client)
+    snapshot = _cache_entry_ids(client)
+    prompt_cache = "kept (warm)"
+    if state == "cold" and not args.one_at_a_time:
+        prompt_cache = f"emptied ({stub.reset_prompt_cache()}), service restarted"
+        stub.restart_app()
+    started_unix, started = time.time(), time.perf_counter()
+    if args.one_at_a_time:
+        for job in phase_jobs:
+            if question_cache == "purge":
+                _purge_cache(client)
+            elif question_cache == "keep":
+                _restore_cache(client, snapshot)
+            if state == "cold":
+                prompt_cache = f"emptied before each kit ({stub.reset_prompt_cache()}), service restarted"
+                stub.restart_app()
+            _run_kit(client, job, args.request_timeout)
+    else:
+        _concurrently([lambda job=job: _run_kit(client, job, args.request_timeout) for job in phase_jobs],
+                      args.request_timeout + 30)
+    name = f"{state} {ENDPOINTS[endpoint]} ({case})"
+    phase = {"name": name, "state": state, "endpoint": endpoint, "case": case,
+             "question_cache": question_cache, "cache_entries_at_start": len(snapshot), "prompt_cache": prompt_cache,
+             "started_unix": round(started_unix, 4), "ended_unix": round(time.time(), 4),
+             "wall_s": round(time.perf_counter() - started, 2)}
+    ok = sum(1 for job in phase_jobs if job.get("ok"))
+    print(f"{name}: question cache {question_cache} ({len(snapshot)} entries at start), prompt cache {prompt_cache}: "
+          f"{ok}/{len(phase_jobs)} kits OK in {phase['wall_s']:.1f} s", flush=True)
+    return phase
+
+
 def _warm_up(client, jd, tag, timeout):
     """Send every kind of Claude call once (both endpoints, cache off and on), so that each purpose's
-    system prompt is in the stub's prompt cache before the timed phases; return what answered."""
+    prefix is in the stub's prompt cache before the warm phases; return what answered."""
     def workflow(use_cache):
         body = {**_enhance_body(jd, f"KITS-{tag}-WARM-WF{int(use_cache)}"), "use_cache": use_cache}
         return client.request("POST", "/api/interview/workflow/full", body, timeout=timeout)[0]
@@ -467,8 +595,8 @@ def _warm_up(client, jd, tag, timeout):
 
 def _run_kit(client, job, timeout):
     """POST one kit request and record its outcome into ``job``."""
-    use_cache = job["case"] != "a"
-    name = f"{job['jd']['title'][:200]} - bench {job['case']}{job['index']}"
+    use_cache = CASES[job["case"]]["use_cache"]
+    name = f"{job['jd']['title'][:180]} - bench {job['state']} {job['case']}{job['index']}"
     if job["endpoint"] == "workflow":
         path = "/api/interview/workflow/full"
         body = {**_enhance_body(job["jd"], job["req_id"]), "interview_name": name, "use_cache": use_cache}
@@ -519,7 +647,7 @@ def _attach_audit(client, job):
     """Add the run's audit rows and calls, cost and tokens, and its time per step, to ``job``."""
     if job["sent_unix"] is None:  # the request was never sent
         job.update({"operations": [], "calls": [], "audit_cost_usd": None, "audit_tokens": None, "unpriced_calls": 0,
-                    "audit_cache_hits": None, "cost_usd": None, "cost_source": "none",
+                    "irregular_calls": 0, "audit_cache_hits": None, "cost_usd": None, "cost_source": "none",
                     "tokens": dict.fromkeys(TOKEN_KINDS, 0), "tokens_source": "none", "steps": {},
                     "audit_matches_response": None})
         return
@@ -556,7 +684,9 @@ def _attach_audit(client, job):
         "tokens": ({kind: int(usage.get(kind) or 0) for kind in TOKEN_KINDS} if isinstance(usage, dict)
                    else audit_tokens),
         "tokens_source": "response" if isinstance(usage, dict) else "audit",
-        "steps": _steps(calls),
+        # Attempts the SDK retried (attempt > 0) or that did not answer ok: they distort the run's time.
+        "irregular_calls": sum(1 for c in calls if (c["attempt"] or 0) > 0 or c["outcome"] not in (None, "ok")),
+        "steps": _steps(calls, job["wall_s"] if job.get("status") == 200 else None),
     })
     job["audit_matches_response"] = (
         Decimal(job["response_cost_usd"]) == audit_cost and job["tokens"] == audit_tokens
@@ -567,8 +697,9 @@ def _unix(iso):
     return datetime.fromisoformat(iso).timestamp()
 
 
-def _steps(calls):
-    """Per purpose: calls, first start and last end (s after the request was sent), effort(s) sent."""
+def _steps(calls, wall_s):
+    """Per purpose: calls, first start and last end (s after the request was sent), effort(s) sent;
+    plus APP_STEP: from the end of the last call to the answer (wall_s), when the run answered."""
     steps = {}
     for call in calls:
         step = steps.setdefault(call["purpose"], {"calls": 0, "start_s": call["start_s"], "end_s": 0.0, "efforts": []})
@@ -579,26 +710,30 @@ def _steps(calls):
             step["efforts"].append(call["effort"])
     for step in steps.values():
         step["duration_s"] = round(step["end_s"] - step["start_s"], 3)
+    if calls and wall_s is not None:
+        last_end = max(step["end_s"] for step in steps.values())
+        steps[APP_STEP] = {"calls": None, "start_s": last_end, "end_s": wall_s,
+                           "duration_s": round(wall_s - last_end, 3), "efforts": []}
     return steps
 
 
-def _stub_calls_by_phase(stats, phases):
+def _stub_calls_by_phase(rows, phases):
     """The stub's calls in each phase, by schema, effort and model: count, median latency and tokens."""
-    rows = (stats or {}).get("calls")
-    if rows is None:  # a stub without model-speed mode: arrivals only
-        rows = [[*arrival, None, None, None, None] for arrival in (stats or {}).get("arrivals", [])]
     result = {}
     for phase in phases:
         groups = {}
         for when, title, effort, model, usage, latency in rows:
             if phase["started_unix"] - 0.05 <= when <= phase["ended_unix"]:
-                group = groups.setdefault(f"{title} / {effort} / {model}", {"latency_s": [], "output_tokens": []})
+                group = groups.setdefault(f"{title} / {effort} / {model}",
+                                          {"latency_s": [], "output_tokens": [], "cache_write": 0, "calls": 0})
+                group["calls"] += 1
                 if latency is not None:
                     group["latency_s"].append(latency)
                 if usage:
                     group["output_tokens"].append(usage.get("output_tokens") or 0)
+                    group["cache_write"] += 1 if usage.get("cache_creation_input_tokens") else 0
         result[phase["name"]] = {
-            key: {"calls": max(len(g["latency_s"]), len(g["output_tokens"]), 1),
+            key: {"calls": g["calls"], "prompt_cache_writes": g["cache_write"],
                   "median_latency_s": _median(g["latency_s"]), "median_output_tokens": _median(g["output_tokens"])}
             for key, g in groups.items()
         }
@@ -613,48 +748,53 @@ def _median(values):
 
 
 def _summarise(runs, args):
-    """Per endpoint and case: medians of the runs, ratios to (a), steps and overlaps."""
+    """Per prompt-cache state, endpoint and case: medians of the runs, ratios to the case's baseline
+    (same state, endpoint and JD), steps and overlaps."""
     summary = {}
-    for endpoint in args.endpoints:
-        for case, description in CASES.items():
-            mine = [r for r in runs if r["endpoint"] == endpoint and r["case"] == case]
-            priced = all(r["unpriced_calls"] == 0 for r in mine)
-            steps = {}
-            for purpose in sorted({p for r in mine for p in r["steps"]}, key=_purpose_order):
-                present = [r["steps"][purpose] for r in mine if purpose in r["steps"]]
-                steps[purpose] = {
-                    "runs": len(present),
-                    "calls": _median([s["calls"] for s in present]),
-                    "start_s": _median([s["start_s"] for s in present]),
-                    "duration_s": _median([s["duration_s"] for s in present]),
-                    "end_s": _median([s["end_s"] for s in present]),
-                    "efforts": sorted({e for s in present for e in s["efforts"]}),
+    for state in args.states:
+        for endpoint in args.endpoints:
+            for case, spec in CASES.items():
+                mine = [r for r in runs if (r["state"], r["endpoint"], r["case"]) == (state, endpoint, case)]
+                priced = all(r["unpriced_calls"] == 0 for r in mine)
+                steps = {}
+                for purpose in sorted({p for r in mine for p in r["steps"]}, key=_purpose_order):
+                    present = [r["steps"][purpose] for r in mine if purpose in r["steps"]]
+                    steps[purpose] = {
+                        "runs": len(present),
+                        "calls": _median([s["calls"] for s in present]),
+                        "start_s": _median([s["start_s"] for s in present]),
+                        "duration_s": _median([s["duration_s"] for s in present]),
+                        "end_s": _median([s["end_s"] for s in present]),
+                        "efforts": sorted({e for s in present for e in s["efforts"]}),
+                    }
+                summary[f"{state}/{endpoint}/{case}"] = {
+                    "state": state, "endpoint": endpoint, "case": case, "description": spec["description"],
+                    "baseline": spec["baseline"], "runs": len(mine),
+                    "kits_ok": sum(1 for r in mine if r.get("ok")),
+                    "wall_s": _median([r.get("wall_s") for r in mine if r.get("ok")]),
+                    "wall_s_each": [r.get("wall_s") for r in mine],
+                    "cost_usd": _median([float(r["cost_usd"]) for r in mine if r.get("ok")]) if priced else None,
+                    "cost_source": sorted({r["cost_source"] for r in mine}),
+                    "tokens": {kind: _median([r["tokens"][kind] for r in mine if r.get("ok")]) for kind in TOKEN_KINDS},
+                    "tokens_source": sorted({r["tokens_source"] for r in mine}),
+                    "cached_questions": [r.get("cached_questions") for r in mine],
+                    "unpriced_calls": sum(r["unpriced_calls"] for r in mine),
+                    "irregular_calls": sum(r["irregular_calls"] for r in mine),
+                    "steps": steps,
+                    "overlaps": _overlaps({p: s for p, s in steps.items() if p != APP_STEP}),
                 }
-            summary[f"{endpoint}/{case}"] = {
-                "endpoint": endpoint, "case": case, "description": description, "runs": len(mine),
-                "kits_ok": sum(1 for r in mine if r.get("ok")),
-                "wall_s": _median([r.get("wall_s") for r in mine if r.get("ok")]),
-                "wall_s_each": [r.get("wall_s") for r in mine],
-                "cost_usd": _median([float(r["cost_usd"]) for r in mine if r.get("ok")]) if priced else None,
-                "cost_source": sorted({r["cost_source"] for r in mine}),
-                "tokens": {kind: _median([r["tokens"][kind] for r in mine if r.get("ok")]) for kind in TOKEN_KINDS},
-                "tokens_source": sorted({r["tokens_source"] for r in mine}),
-                "cached_questions": [r.get("cached_questions") for r in mine],
-                "unpriced_calls": sum(r["unpriced_calls"] for r in mine),
-                "steps": steps,
-                "overlaps": _overlaps(steps),
-            }
     for entry in summary.values():
-        base = summary.get(f"{entry['endpoint']}/a")
+        base = summary.get(f"{entry['state']}/{entry['endpoint']}/{entry['baseline']}")
         entry["time_ratio"] = _ratio(entry["wall_s"], base and base["wall_s"])
         entry["cost_ratio"] = _ratio(entry["cost_usd"], base and base["cost_usd"])
     return summary
 
 
 def _purpose_order(purpose):
-    order = list(SHORT_PURPOSE)
+    order = [p for p in SHORT_PURPOSE if p != APP_STEP]
     root = purpose.split(".")[0]
-    return (order.index(root) if root in order else len(order), purpose)
+    rank = order.index(root) if root in order else len(order) + (1 if purpose == APP_STEP else 0)
+    return (rank, purpose)
 
 
 def _overlaps(steps):
@@ -673,34 +813,63 @@ def _ratio(value, base):
     return round(value / base, 4) if value is not None and base else None
 
 
-def _goals(summary, runs):
-    """Every goal with its verdict: the ratios, every kit valid, and the cache states the cases need."""
+def _goals(summary, runs, args):
+    """Per prompt-cache state, every goal with its verdict: the ratios, every kit valid, and the
+    question- and prompt-cache states the cases need."""
     goals = []
-    for endpoint, case, measure, limit in GOALS:
-        entry = summary.get(f"{endpoint}/{case}")
-        if entry is None:
-            continue
-        value = entry["time_ratio" if measure == "time" else "cost_ratio"]
-        note = None
-        if value is None:
-            note = ("unpriced calls: pass --prices-json" if measure == "cost" and entry["unpriced_calls"]
-                    else "no figure (failed kits?)")
-        goals.append({"goal": f"{ENDPOINTS[endpoint]} ({case}) {measure} <= {limit:g}x (a)", "value": value,
-                      "ok": value is not None and value <= limit, "note": note})
-    bad = [f"{r['req_id']}: {'; '.join(r['problems']) or 'no answer'}" for r in runs if not r.get("ok")]
-    goals.append({"goal": "every kit: 5 questions with 8-10 criteria", "value": f"{len(runs) - len(bad)}/{len(runs)}",
-                  "ok": not bad, "note": "; ".join(bad)[:500] or None})
-    for entry in summary.values():
-        hits = entry["cached_questions"]
-        if entry["case"] == "b":
-            ok = all(h == 0 for h in hits)
-            goals.append({"goal": f"valid: {ENDPOINTS[entry['endpoint']]} (b) from an empty cache (0 hits)",
-                          "value": hits, "ok": ok, "note": None if ok else "a run saw another run's questions"})
-        elif entry["case"] == "c":
-            ok = all(h is not None and 3 <= h <= 4 for h in hits)
-            goals.append({"goal": f"valid: {ENDPOINTS[entry['endpoint']]} (c) finds 3-4 of 5 questions cached",
-                          "value": hits, "ok": ok,
-                          "note": None if ok else "the similar JD's plan does not meet the seeded cache as intended"})
+    for state in args.states:
+        def add(goal, value, ok, note=None, state=state):
+            goals.append({"state": state, "goal": goal, "value": value, "ok": ok, "note": note})
+
+        for endpoint, case, measure, limit in GOALS:
+            entry = summary.get(f"{state}/{endpoint}/{case}")
+            if entry is None:
+                continue
+            value = entry["time_ratio" if measure == "time" else "cost_ratio"]
+            note = None
+            if value is None:
+                note = ("unpriced calls: pass --prices-json" if measure == "cost" and entry["unpriced_calls"]
+                        else "no figure (failed kits?)")
+            add(f"{ENDPOINTS[endpoint]} ({case}) {measure} <= {limit:g}x ({entry['baseline']})", value,
+                value is not None and value <= limit, note)
+        mine = [r for r in runs if r["state"] == state]
+        bad = [f"{r['req_id']}: {'; '.join(r['problems']) or 'no answer'}" for r in mine if not r.get("ok")]
+        add("every kit: 5 questions with 8-10 criteria", f"{len(mine) - len(bad)}/{len(mine)}", not bad,
+            "; ".join(bad)[:500] or None)
+        for entry in summary.values():
+            if entry["state"] != state:
+                continue
+            hits = entry["cached_questions"]
+            if entry["case"] == "b":
+                ok = all(h == 0 for h in hits)
+                add(f"valid: {ENDPOINTS[entry['endpoint']]} (b) from an empty cache (0 hits)", hits, ok,
+                    None if ok else "a run saw another run's questions")
+            elif entry["case"] == "c":
+                ok = all(h is not None and 3 <= h <= 4 for h in hits)
+                add(f"valid: {ENDPOINTS[entry['endpoint']]} (c) finds 3-4 of 5 questions cached", hits, ok,
+                    None if ok else "the similar JD's plan does not meet the seeded cache as intended")
+        calls = [(r["req_id"], call) for r in mine for call in r["calls"]]
+        if state == "warm":
+            writers = sorted({req_id for req_id, call in calls if call["cache_creation_input_tokens"]})
+            add("valid: warm, no timed call wrote the prompt cache",
+                f"{sum(1 for _, call in calls if call['cache_creation_input_tokens'])}/{len(calls)} calls", not writers,
+                f"a prefix was not cached (expired? the warm-up missed a kind of call): {', '.join(writers)[:300]}"
+                if writers else None)
+        else:
+            readers = []
+            for run in mine:
+                seen = set()
+                for call in sorted(run["calls"], key=lambda c: c["start_s"]):
+                    root = call["purpose"].split(".")[0]
+                    if root not in seen:
+                        seen.add(root)
+                        if call["cache_read_input_tokens"]:
+                            readers.append(f"{run['req_id']} {_step_name(root)}")
+            firsts = sum(len({c["purpose"].split(".")[0] for c in r["calls"]}) for r in mine)
+            add("valid: cold, no run's first call of a purpose read the prompt cache",
+                f"{len(readers)}/{firsts} first calls read", not readers,
+                f"read another run's write (runs drifted apart by > ttft?) or the reset failed: "
+                f"{', '.join(readers)[:300]}" if readers else None)
     return goals
 
 
@@ -718,8 +887,10 @@ def _setup(args, database, env, base_jd, similar_jd, log_path):
                      "threads": env.get("GUNICORN_THREADS", "32 (default)")},
         "stub": {"ttft_s": args.ttft, "tokens_per_second": args.tokens_per_second, "thinking": args.thinking,
                  "default_effort": args.default_effort},
+        "prompt_cache_states": args.states,
         "runs_per_case": args.runs,
-        "schedule": "one at a time" if args.one_at_a_time else "the runs of a case together (see the docstring)",
+        "schedule": ("one at a time" if args.one_at_a_time
+                     else "one phase per case, its runs together and nothing else (see the docstring)"),
         "base_jd": base_jd["id"],
         "similar_jd": similar_jd["id"],
         "jd_file": os.path.relpath(os.path.abspath(args.jd_file), REPO_ROOT),
@@ -745,24 +916,28 @@ def _print_report(result, json_path):
     print()
     print(f"`{setup['command']}`")
     print()
+    resets = result["stub"].get("prompt_cache_resets") or {}
     print(f"Code {setup['git']}; {setup['machine']['cpus']} CPUs, Python {setup['machine']['python']}; "
           f"{setup['database']}; gunicorn {setup['gunicorn']['config']} ({setup['gunicorn']['workers']} workers x "
           f"{setup['gunicorn']['threads']} threads); model {setup['model']}; stub ttft {stub['ttft_s']:g} s, "
           f"{stub['tokens_per_second']:g} tokens/s, thinking {stub['thinking']}, default effort "
           f"{stub['default_effort']}; base JD `{setup['base_jd']}`; medians of {setup['runs_per_case']} runs per case, "
-          f"{setup['schedule']}.")
+          f"{setup['schedule']}; prompt cache {' and '.join(PROMPT_CACHE_STATES[s] for s in setup['prompt_cache_states'])}"
+          + (f"; stub prompt cache emptied {resets.get('hook', 0)} times by POST /reset, "
+             f"{resets.get('restart', 0)} by a restart" if 'cold' in setup['prompt_cache_states'] else "") + ".")
     if result["stub"].get("note"):
         print(f"\n**{result['stub']['note']}**")
     print()
-    print("| endpoint | case | wall s | vs (a) | USD per kit | vs (a) | input | output | cache write | cache read "
-          "| cached questions | kits OK |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    print("| prompt cache | endpoint | case | wall s | time vs | USD per kit | cost vs | input | output | cache write "
+          "| cache read | cached questions | kits OK |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for entry in summary.values():
         tokens = entry["tokens"]
-        print(f"| {ENDPOINTS[entry['endpoint']]} | ({entry['case']}) {entry['description']} "
-              f"| {_fmt(entry['wall_s'], '.1f')} | {_fmt(entry['time_ratio'], '.2f')} "
+        versus = f" ({entry['baseline']})" if entry["baseline"] != entry["case"] else ""
+        print(f"| {entry['state']} | {ENDPOINTS[entry['endpoint']]} | ({entry['case']}) {entry['description']} "
+              f"| {_fmt(entry['wall_s'], '.1f')} | {_fmt(entry['time_ratio'], '.2f')}{versus} "
               f"| {_fmt(entry['cost_usd'], '.4f', 'unpriced' if entry['unpriced_calls'] else '-')} "
-              f"| {_fmt(entry['cost_ratio'], '.2f')} | "
+              f"| {_fmt(entry['cost_ratio'], '.2f')}{versus} | "
               + " | ".join(_fmt(tokens[kind], ",.0f") for kind in TOKEN_KINDS)
               + f" | {', '.join(str(h) for h in entry['cached_questions'])} | {entry['kits_ok']}/{entry['runs']} |")
     sources = sorted({s for e in summary.values() for s in e["cost_source"] + e["tokens_source"]})
@@ -770,38 +945,51 @@ def _print_report(result, json_path):
                  "none": "nothing (unanswered runs)"}
     checked = [r for r in result["runs"] if r["audit_matches_response"] is not None]
     print()
-    print(f"Wall time: the client's, request sent to answer read. USD and tokens per kit: "
+    print(f"Ratios are to (a) on the same JD in the same state: (b) to (a), (c) to (a') (the similar JD). Wall time: "
+          f"the client's, request sent to answer read. USD and tokens per kit: "
           f"{' or '.join(described[s] for s in sources)}"
           + (f"; they equal the audit's sums in {sum(1 for r in checked if r['audit_matches_response'])} of "
              f"{len(checked)} runs." if checked else "."))
+    irregular = {key: e["irregular_calls"] for key, e in summary.items() if e["irregular_calls"]}
+    if irregular:
+        print(f"\n**Calls retried by the SDK or failed (they distort those figures): "
+              f"{', '.join(f'{k}: {v}' for k, v in irregular.items())}.**")
     print()
-    print("Time per step (audit calls; median of the runs, s after the request was sent):")
+    print("Time per step (audit calls; median of the runs, s after the request was sent; app: wall time after "
+          "the end of the last Claude call):")
     print()
-    print("| endpoint | case | step | calls | start s | duration s | end s | effort | concurrent with |")
-    print("|---|---|---|---:|---:|---:|---:|---|---|")
+    print("| prompt cache | endpoint | case | step | calls | start s | duration s | end s | effort | concurrent with |")
+    print("|---|---|---|---|---:|---:|---:|---:|---|---|")
     for entry in summary.values():
         for purpose, step in entry["steps"].items():
             others = [b if a == purpose else a for a, b in entry["overlaps"] if purpose in (a, b)]
-            print(f"| {ENDPOINTS[entry['endpoint']]} | ({entry['case']}) | {_step_name(purpose)} "
-                  f"| {_fmt(step['calls'], 'g')} | {_fmt(step['start_s'], '.1f')} | {_fmt(step['duration_s'], '.1f')} "
+            print(f"| {entry['state']} | {ENDPOINTS[entry['endpoint']]} | ({entry['case']}) | {_step_name(purpose)} "
+                  f"| {_fmt(step['calls'], 'g')} | {_fmt(step['start_s'], '.1f')} | {_fmt(step['duration_s'], '.2f')} "
                   f"| {_fmt(step['end_s'], '.1f')} | {', '.join(step['efforts']) or '-'} "
                   f"| {', '.join(_step_name(o) for o in others) or '-'} |")
     print()
-    print("Stub calls per phase (schema / effort / model: calls, median latency, median output tokens incl. thinking):")
+    print("Stub calls per phase (schema / effort / model: calls, prompt-cache writes, median latency, median output "
+          "tokens incl. thinking):")
     for phase in result["phases"]:
         groups = result["stub"]["calls_by_phase"].get(phase["name"], {})
-        parts = [f"{key}: {g['calls']}, {_fmt(g['median_latency_s'], '.1f')} s, {_fmt(g['median_output_tokens'], ',.0f')}"
-                 for key, g in groups.items()]
-        print(f"- {phase['name']} ({', '.join(phase['cases'])}, {phase['wall_s']:.1f} s): {'; '.join(parts) or '-'}")
+        parts = [f"{key}: {g['calls']}, {g['prompt_cache_writes']} w, {_fmt(g['median_latency_s'], '.1f')} s, "
+                 f"{_fmt(g['median_output_tokens'], ',.0f')}" for key, g in groups.items()]
+        print(f"- {phase['name']} ({phase['wall_s']:.1f} s): {'; '.join(parts) or '-'}")
+    total_failed = 0
+    for state in setup["prompt_cache_states"]:
+        goals = [goal for goal in result["goals"] if goal["state"] == state]
+        failed = sum(1 for goal in goals if not goal["ok"])
+        total_failed += failed
+        print()
+        print(f"Goals, prompt cache {PROMPT_CACHE_STATES[state]}: {len(goals) - failed} of {len(goals)} met")
+        for goal in goals:
+            value = goal["value"]
+            shown = f"{value:.2f}x" if isinstance(value, float) else str(value)
+            print(f"- {'PASS' if goal['ok'] else 'FAIL'} [{state}] {goal['goal']}: {shown}"
+                  + (f" ({goal['note']})" if goal["note"] else ""))
     print()
-    print("Goals:")
-    for goal in result["goals"]:
-        value = goal["value"]
-        shown = f"{value:.2f}x" if isinstance(value, float) else str(value)
-        print(f"- {'PASS' if goal['ok'] else 'FAIL'} {goal['goal']}: {shown}" + (f" ({goal['note']})" if goal["note"] else ""))
-    failed = sum(1 for goal in result["goals"] if not goal["ok"])
-    print()
-    print(f"{len(result['goals']) - failed} of {len(result['goals'])} goals met; total {result['total_seconds']:.0f} s. "
+    print(f"{len(result['goals']) - total_failed} of {len(result['goals'])} goals met; total "
+          f"{result['total_seconds']:.0f} s. "
           f"Raw figures: {os.path.relpath(json_path, REPO_ROOT) if json_path.startswith(REPO_ROOT) else json_path}; "
           f"servers' log: {setup['server_log']}")
 

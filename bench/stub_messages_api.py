@@ -185,6 +185,10 @@ class StubHandler(BaseHTTPRequestHandler):
             self._send(413, error_body("request_too_large", "request body too large"))
             return
         raw = self.rfile.read(length) if length else b""
+        if self.path.split("?", 1)[0].rstrip("/") == "/reset":  # the benchmark's "nothing cached" state
+            self.server.prompt_cache = PromptCache()
+            self._send(200, {"reset": "prompt_cache"})
+            return
         if self.path.split("?", 1)[0].rstrip("/") != "/v1/messages":
             self._send(404, error_body("not_found_error", "this stub serves POST /v1/messages only"))
             return
