@@ -4,6 +4,7 @@ Also the pure pieces: tests/messages_api_emulation.py and bench/stub_messages_ap
 and effort helpers.
 """
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -561,14 +562,23 @@ def _bench_stub():
     return module
 
 
-def test_bench_stub_concurrent_cold_requests_write_until_the_first_response_starts():
-    bench = _bench_stub()
-    server = bench.StubServer(("127.0.0.1", 0), 3.0, ttft=0.3, tokens_per_second=100_000)
+@contextlib.contextmanager
+def _serving(bench, **options):
+    """A bench stub serving on a free loopback port; yields (an SDK client pointed at it, the server)."""
+    server = bench.StubServer(("127.0.0.1", 0), 3.0, **options)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         host, port = server.server_address[:2]
-        sdk = anthropic.Anthropic(base_url=f"http://{host}:{port}", api_key="k", max_retries=0)
+        yield anthropic.Anthropic(base_url=f"http://{host}:{port}", api_key="k", max_retries=0), server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_bench_stub_concurrent_cold_requests_write_until_the_first_response_starts():
+    bench = _bench_stub()
+    with _serving(bench, ttft=0.3, tokens_per_second=100_000) as (sdk, server):
         request = {"model": MODEL, "max_tokens": 1000, "messages": [{"role": "user", "content": "Title: Backend Engineer"}],
                    "system": [{"type": "text", "text": LONG_SYSTEM, "cache_control": {"type": "ephemeral"}}],
                    "output_config": {"format": {"type": "json_schema", "schema": {"title": "EnhancedJobDescription",
@@ -576,9 +586,6 @@ def test_bench_stub_concurrent_cold_requests_write_until_the_first_response_star
         usages = [message.usage for message in _at_once(4, lambda: sdk.messages.create(**request))]
         assert [u.cache_read_input_tokens for u in usages] == [0] * 4 and usages[0].cache_creation_input_tokens > 0
         assert sdk.messages.create(**request).usage.cache_read_input_tokens == usages[0].cache_creation_input_tokens
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_bench_stub_latency_and_effort_helpers():
@@ -604,12 +611,7 @@ def test_bench_stub_latency_and_effort_helpers():
 
 def test_bench_stub_serves_the_sdk_with_thinking_billed_caching_and_streams():
     bench = _bench_stub()
-    server = bench.StubServer(("127.0.0.1", 0), 3.0, ttft=0.05, tokens_per_second=100_000)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        host, port = server.server_address[:2]
-        sdk = anthropic.Anthropic(base_url=f"http://{host}:{port}", api_key="k", max_retries=0)
+    with _serving(bench, ttft=0.05, tokens_per_second=100_000) as (sdk, server):
         request = {"model": MODEL, "max_tokens": 1000, "messages": [{"role": "user", "content": "Title: Backend Engineer"}],
                    "system": [{"type": "text", "text": LONG_SYSTEM, "cache_control": {"type": "ephemeral"}}],
                    "output_config": {"effort": "medium", "format": {"type": "json_schema", "schema": {
@@ -634,6 +636,3 @@ def test_bench_stub_serves_the_sdk_with_thinking_billed_caching_and_streams():
             ["EnhancedJobDescription", "medium", "claude-haiku-4-5"], ["EnhancedJobDescription", "medium", "claude-opus-4-1"]]
         assert calls[0][4]["output_tokens"] == created.usage.output_tokens and calls[0][5] >= 0.05
         assert calls[3][4] is None and calls[4][4] is None
-    finally:
-        server.shutdown()
-        server.server_close()
