@@ -321,13 +321,21 @@ def _event(name, data):
 # --- Prompt caching --------------------------------------------------------------------------
 
 # Minimum cacheable prefix in tokens, by model id prefix (the longest matching prefix wins).
+# Sonnet 5.5 512 and Sonnet 5 1,024 are Anthropic's
+# (https://platform.claude.com/docs/en/build-with-claude/prompt-caching); the rest as third-party
+# copies of that page give them (Opus 5.5 and Haiku 5.5 were not found: 512 assumed, as Opus 5).
 MIN_CACHEABLE_TOKENS = {
     "claude-sonnet-5-5": 512,
+    "claude-sonnet-5": 1024,
     "claude-haiku-5-5": 512,
-    "claude-opus-5-5": 1024,
-    "claude-sonnet-4-6": 1024,
-    "claude-opus-4": 1024,
-    "claude-haiku-4-5": 2048,
+    "claude-opus-5-5": 512,
+    "claude-opus-5": 512,
+    "claude-opus-4-8": 1024,
+    "claude-opus-4-7": 2048,
+    "claude-opus-4-6": 4096,
+    "claude-opus-4-5": 4096,
+    "claude-sonnet-4-6": 2048,
+    "claude-haiku-4-5": 4096,
 }
 DEFAULT_MIN_CACHEABLE_TOKENS = 1024
 CACHE_TTL_SECONDS = {"5m": 300, "1h": 3600}

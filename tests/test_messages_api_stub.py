@@ -321,7 +321,7 @@ def test_a_prefix_below_the_models_minimum_is_not_cached():
     cache = PromptCache(clock=_Clock())
     short = "You enhance job descriptions. " * 100  # about 750 tokens
     for _ in range(2):
-        usage = cache.account(_cached_body(short, model="claude-opus-5-5"))  # minimum 1024
+        usage = cache.account(_cached_body(short, model="claude-sonnet-5"))  # minimum 1024
         assert (usage["cache_creation_input_tokens"], usage["cache_read_input_tokens"]) == (0, 0)
     assert cache.account(_cached_body(short, model="claude-sonnet-5-5"))["cache_creation_input_tokens"]  # minimum 512
     assert PromptCache(minimum_tokens={"claude-sonnet-5-5": 5000}).minimum_for("claude-sonnet-5-5-20261118") == 5000
