@@ -509,7 +509,8 @@ class ClaudeClient:
                 message = self._stream(context, arguments, on_started)
             else:
                 message = self._sdk.messages.create(**arguments)
-            self._note_prefix(purpose, message.model or settings.model, message.usage)
+            # Keyed by the model asked for: the answer may name a dated snapshot of it.
+            self._note_prefix(purpose, settings.model, message.usage)
             return message
         except (anthropic.APITimeoutError, httpx2.TimeoutException) as exc:
             raise ClaudeTimeout(f"Claude did not answer within {self.timeout:g} s on any attempt") from exc

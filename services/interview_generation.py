@@ -137,7 +137,7 @@ def generate_interview(
         prepared = prepare_questions(claude, question_cache, operation, facts, use_cache=use_cache)
         interview = store_interview(
             operation, claude=claude, job_description_id=job_description_id, req_id=req_id,
-            interview_name=interview_name or _default_interview_name(facts.title), prepared=prepared, user_id=user_id,
+            interview_name=interview_name, title=facts.title, prepared=prepared, user_id=user_id,
         )
     return finish_generation(claude, question_cache, operation, interview, prepared)
 
@@ -177,12 +177,15 @@ def prepare_questions(claude, question_cache, operation, facts, *, use_cache, ca
     return PreparedQuestions(questions, [], writer="interview_generation")
 
 
-def store_interview(operation, *, claude, job_description_id, req_id, interview_name, prepared, user_id):
-    """Store the prepared questions as the job description's next interview version (one commit)."""
+def store_interview(operation, *, claude, job_description_id, req_id, interview_name, title, prepared, user_id):
+    """Store the prepared questions as the job description's next interview version (one commit).
+
+    interview_name None names it "<title> interview".
+    """
     interview = _store_next_version(
         job_description_id=job_description_id,
         req_id=req_id,
-        interview_name=interview_name,
+        interview_name=interview_name or _default_interview_name(title),
         questions=prepared.questions,
         user_id=user_id,
         claude=claude,

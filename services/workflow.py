@@ -10,6 +10,7 @@ the enhanced text and so runs after it.
 
 import logging
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -18,7 +19,6 @@ from services.errors import ServiceError
 from services.interview_generation import (
     Cancelled,
     RequisitionFacts,
-    _default_interview_name,
     finish_generation,
     generate_interview,
     generation_operation,
@@ -59,15 +59,12 @@ def run_full_workflow(
     check_can_enhance(req_id, replace=enhance_args.get("replace", False))
     if not uses_question_cache(question_cache, use_cache):
         enhancement = enhance_job_description(claude=claude, req_id=req_id, user_id=user_id, **enhance_args)
-        job_description = enhancement.job_description
-        try:
+        with _retry_hint(enhancement.job_description):
             generation = generate_interview(
-                claude=claude, question_cache=question_cache, req_id=req_id, job_description_id=job_description.id,
-                interview_name=interview_name, use_cache=use_cache, user_id=user_id,
+                claude=claude, question_cache=question_cache, req_id=req_id,
+                job_description_id=enhancement.job_description.id, interview_name=interview_name, use_cache=use_cache,
+                user_id=user_id,
             )
-        except ServiceError as exc:
-            exc.extra.setdefault("job_description_id", job_description.id)
-            raise
         return _result(claude, enhancement, generation)
 
     facts = RequisitionFacts(
@@ -92,22 +89,29 @@ def run_full_workflow(
             raise
         job_description = enhancement.job_description
         operation.job_description_id = job_description.id
-        try:
+        with _retry_hint(job_description):
             prepared = planned.result()
             interview = store_interview(
                 operation, claude=claude, job_description_id=job_description.id, req_id=req_id,
-                interview_name=interview_name or _default_interview_name(job_description.enhanced_title or facts.title),
+                interview_name=interview_name, title=job_description.enhanced_title or facts.title,
                 prepared=prepared, user_id=user_id,
             )
-        except ServiceError as exc:
-            exc.extra.setdefault("job_description_id", job_description.id)
-            raise
     generation = finish_generation(claude, question_cache, operation, interview, prepared)
     return _result(claude, enhancement, generation)
 
 
+@contextmanager
+def _retry_hint(job_description):
+    """Give a generation error raised after the enhancement was stored its ``job_description_id``."""
+    try:
+        yield
+    except ServiceError as exc:
+        exc.extra.setdefault("job_description_id", job_description.id)
+        raise
+
+
 def _wait_quietly(future):
-    """Wait for the planning thread after the enhancement failed; its own outcome is in its audit row."""
+    """Wait for the planning thread after the enhancement failed (its calls are in the generation's audit row)."""
     try:
         future.result()
     except Cancelled:

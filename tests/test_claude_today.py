@@ -663,3 +663,23 @@ def test_ai_scoring_and_the_usage_report_are_priced_at_the_default_model(client,
 def auditor_key(make_key):
     return make_key("auditor")
 
+
+
+def test_a_prefix_seen_cached_stays_known_when_the_answer_names_a_dated_snapshot(claude):
+    client = ClaudeClient(provider="anthropic", model="claude-sonnet-5-5", max_tokens=1000, timeout=5, max_retries=0,
+                          api_key="k", base_url=claude.base_url, prices=PriceTable({}))
+    claude.reply_json({"ok": True}, model="claude-sonnet-5-5-20261118", usage={"cache_read_input_tokens": 900})
+
+    all_calls = _Recorder()
+    client.generate_json(purpose="interview_fill", system="s", messages=[{"role": "user", "content": "u"}],
+                         schema={"type": "object"}, validate=lambda data: data, recorder=all_calls)
+
+    assert client.prefix_cached("interview_fill") is True and len(all_calls.calls) == 1
+
+
+class _Recorder:
+    def __init__(self):
+        self.calls = []
+
+    def add_call(self, record):
+        self.calls.append(record)
