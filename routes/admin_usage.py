@@ -110,9 +110,6 @@ class GenerationLogQuerySchema(_FilterQuerySchema):
 
 # --- Responses -----------------------------------------------------------------------------------
 
-_cost = cost_field
-
-
 def _totals_fields():
     described = {
         "operations": "Operations (generation_logs rows).",
@@ -129,7 +126,7 @@ def _totals_fields():
     result = {}
     for field in TOTAL_FIELDS:
         if field == "cost_usd":
-            result[field] = _cost("USD, exact decimal string with 6 places, at the prices recorded with each call "
+            result[field] = cost_field("USD, exact decimal string with 6 places, at the prices recorded with each call "
                                   "(calls of an unpriced model add 0).")
         else:
             result[field] = fields.Integer(metadata={"description": described[field]})
@@ -182,7 +179,7 @@ class GenerationCallSchema(Schema):
     output_tokens = fields.Integer()
     cache_creation_input_tokens = fields.Integer()
     cache_read_input_tokens = fields.Integer()
-    cost_usd = _cost("USD, 6 places; null when the model had no price.", allow_none=True)
+    cost_usd = cost_field("USD, 6 places; null when the model had no price.", allow_none=True)
     latency_ms = fields.Integer()
     started_at = fields.DateTime()
 
@@ -205,7 +202,7 @@ class GenerationLogSchema(Schema):
     cache_creation_input_tokens = fields.Integer()
     cache_read_input_tokens = fields.Integer()
     tokens_used = fields.Integer()
-    cost_usd = _cost("USD, 6 places, sum of the priced calls.")
+    cost_usd = cost_field("USD, 6 places, sum of the priced calls.")
     unpriced_calls = fields.Integer(metadata={"description": "Calls of a model with no price (not in cost_usd)."})
     latency_ms = fields.Integer(allow_none=True)
     cache_hits = fields.Integer()
