@@ -164,6 +164,39 @@ class Config:
     # Longest candidate answer accepted per question, in characters.
     MAX_ANSWER_CHARS = _env_int("MAX_ANSWER_CHARS", 20_000)
 
+    # Asynchronous jobs (`Prefer: respond-async`; services/jobs.py). With CELERY_BROKER_URL (e.g.
+    # redis://127.0.0.1:6379/0 or amqp://guest:guest@127.0.0.1:5672//) jobs go to Celery workers
+    # (`celery -A worker worker`); without it they run on a pool of JOB_EMBEDDED_THREADS threads in
+    # the web process, and a job in flight dies with that process (redone after JOB_STALE_SECONDS by
+    # the next sweep of any process).
+    CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or None
+    CELERY_QUEUE = os.environ.get("CELERY_QUEUE") or "techscreen"
+    JOB_EMBEDDED_THREADS = _env_int("JOB_EMBEDDED_THREADS", 4)
+    # A running job's worker touches heartbeat_at this often (s); a job whose heartbeat is older than
+    # JOB_STALE_SECONDS (its worker died) is queued again, up to JOB_MAX_ATTEMPTS attempts, then failed.
+    JOB_HEARTBEAT_SECONDS = _env_float("JOB_HEARTBEAT_SECONDS", 5.0)
+    JOB_STALE_SECONDS = _env_float("JOB_STALE_SECONDS", 60.0)
+    JOB_MAX_ATTEMPTS = _env_int("JOB_MAX_ATTEMPTS", 3)
+    # A job running (or queued) longer than this is failed (504 envelope), whatever its heartbeat says.
+    JOB_TIMEOUT_SECONDS = _env_float("JOB_TIMEOUT_SECONDS", 1800.0)
+    # How often each worker (and the web process in embedded mode) sweeps for stale jobs and due
+    # webhook deliveries (s).
+    JOB_SWEEP_SECONDS = _env_float("JOB_SWEEP_SECONDS", 15.0)
+
+    # Webhooks (services/webhooks.py), signed per the Standard Webhooks specification.
+    # Fernet key (cryptography) that encrypts each API key's signing secret at rest; make one with
+    # `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.
+    WEBHOOK_ENCRYPTION_KEY = os.environ.get("WEBHOOK_ENCRYPTION_KEY") or None
+    # Hosts a callback may reach although they resolve to private, loopback or link-local addresses
+    # (and that may use plain http): comma-separated host names, addresses or CIDRs.
+    WEBHOOK_ALLOWED_HOSTS = os.environ.get("WEBHOOK_ALLOWED_HOSTS", "")
+    WEBHOOK_TIMEOUT_SECONDS = _env_float("WEBHOOK_TIMEOUT_SECONDS", 5.0)
+    WEBHOOK_MAX_RESPONSE_BYTES = _env_int("WEBHOOK_MAX_RESPONSE_BYTES", 64 * 1024)
+    # Retries: exponential backoff with full jitter from BASE up to MAX_DELAY, for RETRY_HOURS.
+    WEBHOOK_RETRY_BASE_SECONDS = _env_float("WEBHOOK_RETRY_BASE_SECONDS", 10.0)
+    WEBHOOK_RETRY_MAX_DELAY_SECONDS = _env_float("WEBHOOK_RETRY_MAX_DELAY_SECONDS", 3600.0)
+    WEBHOOK_RETRY_HOURS = _env_float("WEBHOOK_RETRY_HOURS", 24.0)
+
     API_TITLE = "TechScreen API"
     API_VERSION = "1.0.0"
     OPENAPI_VERSION = "3.0.3"
@@ -196,6 +229,13 @@ class TestingConfig(Config):
     ENABLE_QUESTION_CACHE = False
     # Generous limits, so only tests/test_rate_limits.py (which sets its own) meets them.
     RATE_LIMIT_CLAUDE = RATE_LIMIT_WRITE = RATE_LIMIT_READ = "100000/minute"
+    # Jobs: the embedded pool unless a test names a broker; quick sweeps and retries.
+    CELERY_BROKER_URL = None
+    JOB_SWEEP_SECONDS = 0.5
+    JOB_HEARTBEAT_SECONDS = 0.5
+    WEBHOOK_ENCRYPTION_KEY = "mQjF3Kq0r0p4c3O5m8oQz3qg0bS2dHgZ0YcV1q9p6wU="  # a test key, not a secret
+    WEBHOOK_RETRY_BASE_SECONDS = 0.2
+    WEBHOOK_RETRY_MAX_DELAY_SECONDS = 1.0
 
 
 class ProductionConfig(Config):

@@ -68,6 +68,10 @@ class ApiKey(db.Model):
     # Token budgets of this key (UTC day / month); None = the API_KEY_TOKEN_BUDGET_* default.
     daily_token_budget: Mapped[int | None] = mapped_column(BigInteger)
     monthly_token_budget: Mapped[int | None] = mapped_column(BigInteger)
+    # Standard Webhooks signing secret ("whsec_..."), Fernet-encrypted with WEBHOOK_ENCRYPTION_KEY
+    # (services/webhooks.py); shown once by `flask --app app api-keys set-webhook`. None: no webhooks.
+    webhook_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    webhook_url: Mapped[str | None] = mapped_column(String(2048))  # default callback of this key's jobs
 
 
 class JobDescription(db.Model):
@@ -217,6 +221,9 @@ class GenerationLog(db.Model):
     tokens_avoided: Mapped[int] = mapped_column(default=0)
     job_description_id: Mapped[int | None]
     interview_id: Mapped[int | None]
+    evaluation_id: Mapped[int | None]
+    # The asynchronous job this operation ran for (jobs.id); None for a synchronous request.
+    job_id: Mapped[str | None] = mapped_column(String(36), index=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -328,3 +335,90 @@ class IdempotencyKey(db.Model):
     response_body: Mapped[str | None] = mapped_column(LongText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Job(db.Model):
+    """An asynchronous request (``Prefer: respond-async``): its input, state and final answer.
+
+    The service's database is the job's source of truth (services/jobs.py): the broker only
+    carries the job id, so the API reads a job without the broker and a lost message is redone.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_owner_created", "owner_user_id", "created_at"),
+        Index("ix_jobs_status_heartbeat", "status", "heartbeat_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # "job_" + 32 hex digits
+    operation: Mapped[str] = mapped_column(String(40))  # services.jobs.OPERATIONS
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(255))
+    owner_user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH))
+    owner_role: Mapped[str] = mapped_column(String(20))
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
+    req_id: Mapped[str | None] = mapped_column(String(REQ_ID_LENGTH), index=True)
+    candidate_id: Mapped[str | None] = mapped_column(String(128), index=True)  # evaluations: erased with the candidate
+    request_id: Mapped[str | None] = mapped_column(String(128))  # X-Request-ID of the submission
+    # {"body": the validated request body, "args": the path's arguments}; cleared when the job ends
+    # if it holds candidate answers.
+    request: Mapped[dict | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))  # queued / running / succeeded / failed / canceled
+    step: Mapped[str | None] = mapped_column(String(60))  # e.g. "enhancing", "filling 3 of 5", "storing"
+    attempts: Mapped[int] = mapped_column(default=0)
+    max_attempts: Mapped[int] = mapped_column(default=3)
+    worker: Mapped[str | None] = mapped_column(String(120))  # host:pid of the attempt that runs it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # of the latest attempt
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The answer the synchronous call would have given: its status code and JSON body.
+    result_status: Mapped[int | None]
+    result_body: Mapped[str | None] = mapped_column(LongText)
+    callback_url: Mapped[str | None] = mapped_column(String(2048))
+
+    deliveries: Mapped[list["WebhookDelivery"]] = relationship(
+        back_populates="job", order_by="WebhookDelivery.id", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class WebhookDelivery(db.Model):
+    """One webhook message (a job's end) to one URL, retried until delivered or given up."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[str] = mapped_column(String(64), unique=True)  # webhook-id: the same on every retry
+    event_type: Mapped[str] = mapped_column(String(40))  # job.succeeded / job.failed
+    url: Mapped[str] = mapped_column(String(2048))
+    status: Mapped[str] = mapped_column(String(20))  # pending / sending / delivered / failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    job: Mapped[Job] = relationship(back_populates="deliveries")
+    attempt_log: Mapped[list["WebhookAttempt"]] = relationship(
+        back_populates="delivery", order_by="WebhookAttempt.id", cascade="all, delete-orphan", passive_deletes=True,
+        lazy="selectin",
+    )
+
+
+class WebhookAttempt(db.Model):
+    """One HTTP attempt of a webhook delivery."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int]  # 1, 2, ...
+    # delivered (2xx) / http_error (non-2xx) / network_error / refused (the SSRF guard said no)
+    outcome: Mapped[str] = mapped_column(String(20))
+    status_code: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(String(500))
+    duration_ms: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    delivery: Mapped[WebhookDelivery] = relationship(back_populates="attempt_log")

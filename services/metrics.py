@@ -31,6 +31,26 @@ CLAUDE_TOKENS = Counter(
 CLAUDE_COST = Counter("techscreen_claude_cost_usd_total", "USD spent on Claude at recorded prices, by model", ["model"])
 CLAUDE_ERRORS = Counter("techscreen_claude_errors_total", "Operations that failed on Claude, by error kind", ["kind"])
 CACHE_LOOKUPS = Counter("techscreen_question_cache_lookups_total", "Question cache slot look-ups, by result (hit or miss)", ["result"])
+JOBS_FINISHED = Counter(
+    "techscreen_jobs_finished_total", "Asynchronous jobs that reached an end state, by operation and status "
+    "(succeeded, failed, canceled), counted by the process that ended them", ["operation", "status"],
+)
+_JOB_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
+JOB_QUEUE_WAIT = Histogram(
+    "techscreen_job_queue_wait_seconds", "Seconds from a job's submission (or requeue) to the start of its attempt",
+    ["operation"], buckets=_JOB_BUCKETS,
+)
+JOB_RUN_TIME = Histogram(
+    "techscreen_job_run_seconds", "Seconds one job attempt ran, by operation and outcome (succeeded, failed, lost)",
+    ["operation", "outcome"], buckets=_JOB_BUCKETS,
+)
+WEBHOOK_ATTEMPTS = Counter(
+    "techscreen_webhook_delivery_attempts_total", "Webhook HTTP attempts, by outcome "
+    "(delivered, http_error, network_error, refused)", ["outcome"],
+)
+WEBHOOK_DELIVERIES = Counter(
+    "techscreen_webhook_deliveries_total", "Webhook deliveries that ended, by final status (delivered, failed)", ["status"],
+)
 
 
 
@@ -57,6 +77,31 @@ def record_cache_lookups(hits, misses):
         CACHE_LOOKUPS.labels("hit").inc(hits)
     if misses:
         CACHE_LOOKUPS.labels("miss").inc(misses)
+
+
+def record_job_finished(operation, status):
+    """Count a job that reached an end state."""
+    JOBS_FINISHED.labels(operation, status).inc()
+
+
+def observe_job_wait(operation, seconds):
+    """Time a job's wait in the queue before an attempt started."""
+    JOB_QUEUE_WAIT.labels(operation).observe(max(0.0, seconds))
+
+
+def observe_job_run(operation, outcome, seconds):
+    """Time one job attempt (outcome: succeeded, failed, lost)."""
+    JOB_RUN_TIME.labels(operation, outcome).observe(max(0.0, seconds))
+
+
+def record_webhook_attempt(outcome):
+    """Count one webhook HTTP attempt (delivered, http_error, network_error, refused)."""
+    WEBHOOK_ATTEMPTS.labels(outcome).inc()
+
+
+def record_webhook_delivery(status):
+    """Count a webhook delivery that ended (delivered, failed)."""
+    WEBHOOK_DELIVERIES.labels(status).inc()
 
 
 def observe_request(endpoint, method, status, seconds):
