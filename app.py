@@ -59,6 +59,10 @@ def create_app(config_class=None, **overrides):
     register_request_metrics(app)
     app.before_request(_require_json_body)
     register_cli(app)
+    from routes.async_jobs import build_performers
+    from services.job_queue import JobQueue
+
+    app.extensions["job_queue"] = JobQueue.from_app(app, build_performers(app))
     log.info("TechScreen started: provider=%s model=%s", provider, app.extensions["claude"].model)
     return app
 
@@ -74,13 +78,15 @@ def _tidy_retry_after(response):
 
 
 def _require_json_body():
-    """Answer 415 to a body-carrying /api request that is not application/json.
+    """Answer 415 to a /api request whose body is not application/json (a POST with no body, such
+    as POST /api/jobs/<id>/cancel, has nothing to refuse).
 
     Only for requests that matched a route: an unknown path or method answers 404/405 (the
     routing error), not a misleading 415."""
     if request.routing_exception is not None:
         return None
-    if request.method in _BODY_METHODS and request.path.startswith("/api/") and not request.is_json:
+    has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if request.method in _BODY_METHODS and request.path.startswith("/api/") and has_body and not request.is_json:
         return error_response(415, "Content-Type must be application/json")
     return None
 

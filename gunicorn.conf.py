@@ -67,7 +67,12 @@ def child_exit(server, worker):
 
 
 def post_worker_init(worker):
-    """Warm the worker's read path before it takes traffic (app.warm_up; bench/README.md)."""
+    """Warm the worker's read path before it takes traffic (app.warm_up; bench/README.md), and, when
+    jobs run in the web process (no CELERY_BROKER_URL), start the sweep that redoes jobs left by a
+    process that died (services/job_queue.py)."""
     from app import warm_up
 
     warm_up(worker.wsgi)
+    queue = worker.wsgi.extensions.get("job_queue")
+    if queue is not None and queue.embedded:
+        queue.start_sweeper()

@@ -98,8 +98,9 @@ def register_blueprints(api):
     from routes.health import blp as health
     from routes.metrics import blp as metrics
     from routes.interviews import blp as interviews
+    from routes.jobs import blp as jobs
     from routes.job_descriptions import blp as job_descriptions
     from routes.workflow import blp as workflow
 
-    for blueprint in (health, job_descriptions, interviews, workflow, evaluations, admin_cache, metrics, admin_usage):
+    for blueprint in (health, job_descriptions, interviews, workflow, evaluations, admin_cache, metrics, admin_usage, jobs):
         api.register_blueprint(blueprint)

@@ -29,13 +29,7 @@ _HTTP_MESSAGES = {
 
 def error_response(status, message, *, req_id=None, errors=None, extra=None, headers=None):
     """Return a (response, status) pair in the error envelope."""
-    body = {"success": False, "error": message}
-    req_id = req_id or _req_id_from_request()
-    if req_id:
-        body["req_id"] = req_id
-    if errors:
-        body["errors"] = errors
-    body.update(extra or {})
+    body = envelope(message, req_id=req_id or _req_id_from_request(), errors=errors, extra=extra)
     if headers and "Retry-After" in headers:
         g.own_retry_after = headers["Retry-After"]  # restored after Flask-Limiter's headers (app.py)
     response = jsonify(body)
@@ -43,6 +37,34 @@ def error_response(status, message, *, req_id=None, errors=None, extra=None, hea
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def envelope(message, *, req_id=None, errors=None, extra=None):
+    """Return the error envelope {success: false, error, req_id?, errors?, **extra} as a dict."""
+    body = {"success": False, "error": message}
+    if req_id:
+        body["req_id"] = req_id
+    if errors:
+        body["errors"] = errors
+    body.update(extra or {})
+    return body
+
+
+def failure_answer(exc, *, req_id=None):
+    """Return (status, envelope dict) for an exception, as the app's error handlers answer it.
+
+    For work done outside a request (jobs): ServiceError -> its status; a database outage ->
+    503; anything else -> 500 (logged). req_id: the requisition, when the error does not name it.
+    """
+    if isinstance(exc, ServiceError):
+        if exc.http_status >= 500:
+            log.warning("%s: %s", exc.kind, exc.message)
+        return exc.http_status, envelope(exc.message, req_id=exc.req_id or req_id, errors=exc.errors, extra=exc.extra)
+    if isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        log.error("Database unavailable: %s", type(getattr(exc, "orig", None) or exc).__name__)
+        return 503, envelope("The database is unavailable; try again shortly", req_id=req_id)
+    log.error("Unhandled exception in a job", exc_info=exc)
+    return 500, envelope("Internal server error", req_id=req_id)
 
 
 class Api(flask_smorest.Api):

@@ -4,12 +4,13 @@ from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from routes import MAX_ID, Blueprint, guard_ids
+from routes.async_jobs import PREFER_PARAMETER, respond_async
 from routes.budgets import within_budget
 from routes.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
 from routes.idempotency import idempotent
 from routes.rate_limits import claude_limit, read_limit, write_limit
 from routes.auth import READ_ROLES, SECURITY, WRITE_ROLES, current_user_id, require_roles
-from routes.schemas import OptionalText, StrictRequestSchema, SuccessSchema
+from routes.schemas import JobAcceptedSchema, OptionalText, StrictRequestSchema, SuccessSchema, callback_url_field
 from services.evaluations import (
     MODES,
     create_evaluation,
@@ -61,6 +62,7 @@ class EvaluationRequestSchema(StrictRequestSchema):
     mode = fields.String(required=True, validate=validate.OneOf(MODES), metadata={"description": "ai: Claude judges `answers`; manual: an interviewer's `scores`."})
     answers = fields.List(fields.Nested(AnswerSchema), validate=validate.Length(max=20), metadata={"description": "AI mode only."})
     scores = fields.List(fields.Nested(ManualScoreSchema), validate=validate.Length(max=20), metadata={"description": "Manual mode only."})
+    callback_url = callback_url_field()
 
     @validates_schema
     def _fields_of_the_mode(self, data, **kwargs):
@@ -141,16 +143,21 @@ _AI_EXAMPLE = {
 @idempotent
 @blp.arguments(EvaluationRequestSchema, examples={"manual": {"value": _MANUAL_EXAMPLE}, "ai": {"value": _AI_EXAMPLE}})
 @blp.response(201, EvaluationResponseSchema)
+@blp.alt_response(202, schema=JobAcceptedSchema, description="AI mode with Prefer: respond-async: accepted as a job; Location names it")
 @blp.error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 502, 503, 504)
-@blp.doc(security=SECURITY, parameters=[IDEMPOTENCY_PARAMETER])
+@blp.doc(security=SECURITY, parameters=[IDEMPOTENCY_PARAMETER, PREFER_PARAMETER])
 @within_budget("candidate_scoring", applies=lambda body: body.get("mode") == "ai")
+@respond_async("candidate_scoring", shape=lambda result: {"evaluation": result.evaluation},
+               schema=lambda: EvaluationResponseSchema(), status=201, applies=lambda body: body.get("mode") == "ai")
 def create_candidate_evaluation(body, interview_id):
     """Score a candidate against the interview's criteria and store the scorecard (201).
 
     mode "manual": the interviewer's ticked criteria per question; mode "ai": Claude judges
     each criterion of each answered question and quotes the answer as evidence (quotes not
     found verbatim in the answer are dropped and count as not met). Questions without an
-    answer or score meet nothing. Archived interviews answer 409. Roles: admin, recruiter.
+    answer or score meet nothing. Archived interviews answer 409. AI mode with `Prefer: respond-async`:
+    202 and a job (GET /api/jobs/<job_id>) that ends with this answer (manual mode calls no Claude
+    and always answers at once). Roles: admin, recruiter.
     """
     result = create_evaluation(
         claude=current_app.extensions["claude"],

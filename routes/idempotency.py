@@ -67,6 +67,10 @@ def _request_hash():
         body = request.get_json(silent=True)
     except RecursionError:  # nested too deeply to parse: hash the bytes; the view's parser answers 400
         body = None
-    payload = json.dumps([request.method, request.path, body], sort_keys=True, separators=(",", ":")) if body is not None \
-        else f"{request.method} {request.path} " + request.get_data().hex()
+    # Prefer: respond-async is part of the request: the same key without it is another request (422).
+    from routes.async_jobs import prefers_async
+
+    method = request.method + (" respond-async" if prefers_async() else "")
+    payload = json.dumps([method, request.path, body], sort_keys=True, separators=(",", ":")) if body is not None \
+        else f"{method} {request.path} " + request.get_data().hex()
     return hashlib.sha256(payload.encode()).hexdigest()

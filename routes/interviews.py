@@ -3,6 +3,7 @@
 from flask import current_app
 
 from routes import Blueprint, guard_ids
+from routes.async_jobs import PREFER_PARAMETER, respond_async
 from routes.budgets import within_budget
 from routes.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
 from routes.idempotency import idempotent
@@ -14,6 +15,7 @@ from routes.schemas import (
     InterviewListResponseSchema,
     InterviewResponseSchema,
     InterviewUpdateSchema,
+    JobAcceptedSchema,
 )
 from services.interview_generation import generate_interview
 from services.interviews import get_interview, list_interviews_for_requisition, update_interview
@@ -30,20 +32,27 @@ guard_ids(blp, interview_id="Interview")
 @idempotent
 @blp.arguments(GenerateRequestSchema)
 @blp.response(200, GenerateResponseSchema)
+@blp.alt_response(202, schema=JobAcceptedSchema, description="Accepted as a job (Prefer: respond-async); Location names it")
 @blp.error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 502, 503, 504)
-@blp.doc(security=SECURITY, parameters=[IDEMPOTENCY_PARAMETER])
+@blp.doc(security=SECURITY, parameters=[IDEMPOTENCY_PARAMETER, PREFER_PARAMETER])
 @within_budget("interview_generation")
+@respond_async("interview_generation", shape=lambda result: shape_generation(result), schema=GenerateResponseSchema)
 def create_interview(body):
     """Generate the next version of a job description's 5-question interview kit.
 
-    Each question has 8-10 criteria. Earlier versions stay readable. Roles: admin, recruiter.
+    Each question has 8-10 criteria. Earlier versions stay readable. With `Prefer: respond-async`:
+    202 and a job (GET /api/jobs/<job_id>) that ends with this answer. Roles: admin, recruiter.
     """
-    result = generate_interview(
+    return shape_generation(generate_interview(
         claude=current_app.extensions["claude"],
         question_cache=current_app.extensions["question_cache"],
         user_id=current_user_id(),
         **body,
-    )
+    ))
+
+
+def shape_generation(result):
+    """The response dict of a GenerationResult (GenerateResponseSchema)."""
     interview = result.interview
     return {
         "interview_id": interview.id,

@@ -5,7 +5,8 @@ import time
 from flask import Response, g, request
 
 from routes import Blueprint
-from services.metrics import exposition, observe_request
+from services.jobs import job_counts
+from services.metrics import exposition, job_state_exposition, observe_request
 
 blp = Blueprint("metrics", __name__, description="Prometheus metrics")
 
@@ -14,9 +15,15 @@ blp = Blueprint("metrics", __name__, description="Prometheus metrics")
 @blp.response(200, content_type="text/plain", description="Prometheus text exposition format")
 def get_metrics():
     """Prometheus metrics: HTTP requests and latency by endpoint and status, Claude calls, tokens by
-    model and kind, cost, Claude errors by kind, question cache hits and misses. No credentials:
-    expose it on an internal network only."""
+    model and kind, cost, Claude errors by kind, question cache hits and misses; jobs by status
+    (read from the database at scrape time, so every worker and host counts), jobs ended, queue
+    wait and run time of job attempts, webhook attempts and deliveries by outcome. No
+    credentials: expose it on an internal network only."""
     body, content_type = exposition()
+    try:
+        body += job_state_exposition(job_counts())
+    except Exception:  # the database is down: the process's own metrics still answer
+        pass
     return Response(body, content_type=content_type)
 
 

@@ -77,6 +77,18 @@ def _work_input(label):
     return OptionalText(metadata={"description": f"WORK input: {label} (at most MAX_WORK_INPUT_CHARS, default 4,000)."})
 
 
+def callback_url_field():
+    """The optional ``callback_url`` of a Claude-calling POST (used with Prefer: respond-async)."""
+    return fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=2048),
+        metadata={"description": "Only with `Prefer: respond-async`: where to POST the job resource when the job "
+                  "succeeds or fails, signed per Standard Webhooks with the API key's webhook secret (a key without "
+                  "one gets 400). https, or http for a WEBHOOK_ALLOWED_HOSTS host; private, loopback, link-local and "
+                  "metadata addresses are refused unless allow-listed. Default: the key's webhook URL.",
+                  "example": "https://ats.example.com/hooks/techscreen"},
+    )
+
+
 class EnhanceRequestSchema(StrictRequestSchema):
     req_id = fields.String(required=True, validate=_req_id_validators, metadata={"description": "Requisition ID from the ATS.", "example": "REQ-2026-0042"})
     basic_title = NonBlankString(required=True, validate=validate.Length(max=255), metadata={"example": "Senior Backend Engineer"})
@@ -91,6 +103,7 @@ class EnhanceRequestSchema(StrictRequestSchema):
     work_role = _work_input("where the role sits and whom it works with")
     work_knowledge = _work_input("technical knowledge and tools")
     work_competencies = _work_input("behaviours and skills")
+    callback_url = callback_url_field()
     replace = fields.Boolean(
         load_default=False,
         metadata={"description": "Re-enhance a req_id that already has a job description (otherwise 409). "
@@ -129,6 +142,7 @@ class GenerateRequestSchema(StrictRequestSchema):
     job_description_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID), metadata={"example": 1})
     interview_name = _interview_name()
     use_cache = _use_cache()
+    callback_url = callback_url_field()
 
 
 class WorkflowRequestSchema(EnhanceRequestSchema):
@@ -331,3 +345,90 @@ class HealthSchema(Schema):
     status = fields.String(metadata={"example": "healthy"})
     timestamp = fields.DateTime()
     database = fields.String(metadata={"example": "ok"})
+
+
+# --- Asynchronous jobs (routes/jobs.py, routes/async_jobs.py) ---------------------------------
+
+JOB_STATUSES = ("queued", "running", "succeeded", "failed", "canceled")
+
+
+class JobLinksSchema(Schema):
+    self = fields.String(metadata={"example": "/api/jobs/job_3f6c1c9e2b0e4a579c550b8f2f1c7d10"})
+    cancel = fields.String(metadata={"description": "POST here to cancel a queued job."})
+    deliveries = fields.String(metadata={"description": "The job's webhook deliveries and their attempts."})
+    interview = fields.String(metadata={"description": "When succeeded with an interview: the interview kit."})
+    evaluation = fields.String(metadata={"description": "When succeeded with a scorecard: the evaluation."})
+    job_description = fields.String(metadata={"description": "When an enhancement succeeded: the job description."})
+
+
+class JobAcceptedSchema(SuccessSchema):
+    job_id = fields.String(metadata={"example": "job_3f6c1c9e2b0e4a579c550b8f2f1c7d10"})
+    status = fields.String(metadata={"example": "queued"})
+    links = fields.Nested(JobLinksSchema)
+
+
+class JobUsageSchema(UsageSchema):
+    tokens_used = fields.Integer(metadata={"description": "Every token billed for the job, all attempts."})
+    cost_usd = fields.String(metadata={**COST_DOC, "description": "USD of every Claude call made for the job, all attempts."})
+
+
+class JobSchema(Schema):
+    job_id = fields.String()
+    operation = fields.String(metadata={"description": "jd_enhancement, interview_generation, workflow_full, workflow_create or candidate_scoring."})
+    status = fields.String(metadata={"description": "queued, running, succeeded, failed or canceled.", "enum": list(JOB_STATUSES)})
+    step = fields.String(allow_none=True, metadata={"description": "While running: e.g. enhancing, planning, filling 3 of 5, storing.", "example": "filling 3 of 5"})
+    req_id = fields.String(allow_none=True)
+    attempts = fields.Integer(metadata={"description": "Attempts started (a job is redone when its worker dies)."})
+    max_attempts = fields.Integer()
+    created_at = fields.String(metadata={"format": "date-time"})
+    started_at = fields.String(allow_none=True, metadata={"format": "date-time", "description": "Start of the latest attempt."})
+    finished_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    http_status = fields.Integer(allow_none=True, metadata={"description": "Once ended: the status code the synchronous call would have answered (200, 201, 4xx, 5xx)."})
+    result = fields.Dict(allow_none=True, metadata={"description": "When succeeded: the body the synchronous call answers."})
+    error = fields.Dict(allow_none=True, metadata={"description": "When failed or canceled: the error envelope the synchronous call would have answered."})
+    usage = fields.Nested(JobUsageSchema)
+    callback_url = fields.String(allow_none=True, metadata={"description": "Where the job's end is POSTed (webhook)."})
+    links = fields.Nested(JobLinksSchema)
+
+
+class JobResponseSchema(SuccessSchema):
+    job = fields.Nested(JobSchema)
+
+
+class JobListResponseSchema(SuccessSchema):
+    jobs = fields.List(fields.Nested(JobSchema))
+    next_cursor = fields.String(allow_none=True, metadata={"description": "Pass as `cursor` for the next page; null on the last."})
+
+
+class JobListQuerySchema(Schema):
+    req_id = fields.String(validate=validate.Length(1, 64))
+    status = fields.String(validate=validate.OneOf(JOB_STATUSES))
+    cursor = fields.String(validate=validate.Length(1, 200))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+class WebhookAttemptSchema(Schema):
+    attempt = fields.Integer()
+    outcome = fields.String(metadata={"description": "delivered, http_error, network_error or refused."})
+    status_code = fields.Integer(allow_none=True)
+    error = fields.String(allow_none=True)
+    duration_ms = fields.Integer()
+    started_at = fields.String(metadata={"format": "date-time"})
+
+
+class WebhookDeliverySchema(Schema):
+    delivery_id = fields.Integer()
+    message_id = fields.String(metadata={"description": "The webhook-id header: the same on every retry (dedupe on it)."})
+    event_type = fields.String(metadata={"description": "job.succeeded or job.failed."})
+    url = fields.String()
+    status = fields.String(metadata={"description": "pending, sending, delivered or failed."})
+    attempts = fields.Integer()
+    next_attempt_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    created_at = fields.String(metadata={"format": "date-time"})
+    completed_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    attempt_log = fields.List(fields.Nested(WebhookAttemptSchema))
+
+
+class WebhookDeliveriesResponseSchema(SuccessSchema):
+    job_id = fields.String()
+    deliveries = fields.List(fields.Nested(WebhookDeliverySchema))

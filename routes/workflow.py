@@ -3,24 +3,29 @@
 from flask import current_app
 
 from routes import Blueprint
+from routes.async_jobs import PREFER_PARAMETER, respond_async
 from routes.budgets import within_budget
 from routes.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
 from routes.idempotency import idempotent
 from routes.rate_limits import claude_limit
 from routes.auth import SECURITY, WRITE_ROLES, current_user_id, require_roles
-from routes.schemas import WorkflowRequestSchema, WorkflowResponseSchema
+from routes.schemas import JobAcceptedSchema, WorkflowRequestSchema, WorkflowResponseSchema
 from services.workflow import run_full_workflow
 
 blp = Blueprint("workflow", __name__, url_prefix="/api/interview/workflow", description="Enhance and generate in one call")
 
 
 def _run(body):
-    result = run_full_workflow(
+    return shape_workflow(run_full_workflow(
         claude=current_app.extensions["claude"],
         question_cache=current_app.extensions["question_cache"],
         user_id=current_user_id(),
         **body,
-    )
+    ))
+
+
+def shape_workflow(result):
+    """The response dict of a WorkflowResult (WorkflowResponseSchema)."""
     interview = result.interview
     return {
         "job_description_id": result.job_description.id,
@@ -46,8 +51,10 @@ def _run(body):
 @blp.arguments(WorkflowRequestSchema)
 @blp.response(200, WorkflowResponseSchema)
 @blp.error_responses(400, 401, 403, 409, 413, 415, 422, 429, 502, 503, 504)
-@blp.doc(security=SECURITY, parameters=[IDEMPOTENCY_PARAMETER])
+@blp.alt_response(202, schema=JobAcceptedSchema, description="Accepted as a job (Prefer: respond-async); Location names it")
+@blp.doc(security=SECURITY, parameters=[IDEMPOTENCY_PARAMETER, PREFER_PARAMETER])
 @within_budget("jd_enhancement", "interview_generation")
+@respond_async("workflow_full", shape=shape_workflow, schema=WorkflowResponseSchema)
 def create_full_workflow(body):
     """Enhance the job description, then generate its interview kit, in one call.
 
@@ -55,7 +62,8 @@ def create_full_workflow(body):
     interview is planned from the requisition (title, level, description, WORK inputs) while the
     job description is enhanced, and the missing questions are written concurrently. If generation
     fails after the enhancement was stored, the error carries `job_description_id`: retry with
-    POST /api/interview/generate. Roles: admin, recruiter.
+    POST /api/interview/generate. With `Prefer: respond-async`: 202 and a job (GET
+    /api/jobs/<job_id>) that ends with this answer. Roles: admin, recruiter.
     """
     return _run(body)
 
@@ -67,8 +75,10 @@ def create_full_workflow(body):
 @blp.arguments(WorkflowRequestSchema)
 @blp.response(200, WorkflowResponseSchema)
 @blp.error_responses(400, 401, 403, 409, 413, 415, 422, 429, 502, 503, 504)
-@blp.doc(security=SECURITY, parameters=[IDEMPOTENCY_PARAMETER])
+@blp.alt_response(202, schema=JobAcceptedSchema, description="Accepted as a job (Prefer: respond-async); Location names it")
+@blp.doc(security=SECURITY, parameters=[IDEMPOTENCY_PARAMETER, PREFER_PARAMETER])
 @within_budget("jd_enhancement", "interview_generation")
+@respond_async("workflow_create", shape=shape_workflow, schema=WorkflowResponseSchema)
 def create_workflow(body):
     """Same workflow as /full (the original design's name; WORK inputs optional)."""
     return _run(body)

@@ -6,20 +6,24 @@ failed operation's row survives that operation's rollback, and no transaction is
 while Claude is being waited on.
 """
 
+import logging
 import threading
 import time
 from contextlib import contextmanager
 from decimal import Decimal
 
+from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from models import GenerationCall, GenerationLog, db, utcnow
-from observability import current_request_id
+from observability import current_job_id, current_request_id
 from services import metrics
 from services.errors import ClaudeError, ServiceError
 from services.pricing import TOKEN_KINDS
 
 _MAX_ERROR_CHARS = 2000
+log = logging.getLogger(__name__)
 
 
 class Operation:
@@ -30,6 +34,7 @@ class Operation:
         self.calls = []
         self.job_description_id = None
         self.interview_id = None
+        self.evaluation_id = None
         # Question cache outcome (interview_generation): slots reused, slots generated, tokens avoided.
         self.cache_hits = 0
         self.cache_misses = 0
@@ -41,10 +46,23 @@ class Operation:
         self._lock = threading.Lock()
 
     def add_call(self, record):
-        """Record one HTTP attempt (claude_client.CallRecord)."""
+        """Record one HTTP attempt (claude_client.CallRecord) and write its generation_calls row now.
+
+        Written at once (its own transaction), so a process killed mid-operation still leaves
+        every call it was billed for in the audit. A failed write is retried when the operation ends.
+        """
+        record.persisted = _write_call(self.log_id, record)
         with self._lock:
             self.calls.append(record)
         metrics.record_claude_call(record)
+
+    def link(self, session, **entity_ids):
+        """Record the stored entity's id (job_description_id, interview_id or evaluation_id) on the
+        audit row inside ``session``'s transaction, the one that stores the entity: a redone job
+        then knows exactly what an earlier attempt stored (services/jobs.completed_operations)."""
+        for name, value in entity_ids.items():
+            setattr(self, name, value)
+        session.execute(update(GenerationLog).where(GenerationLog.id == self.log_id).values(**entity_ids))
 
     def totals(self):
         """Return {input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens,
@@ -85,6 +103,7 @@ def audited_operation(operation_type, *, claude, req_id=None, user_id=None, prom
             request_id=current_request_id.get(),
             req_id=req_id,
             user_id=user_id,
+            job_id=current_job_id.get(),
             status="in_progress",
             provider=claude.provider,
             model=claude.model,
@@ -127,6 +146,7 @@ def _finish(operation, started, *, status, error_kind=None, error_message=None):
         log.latency_ms = round((time.perf_counter() - started) * 1000)
         log.job_description_id = operation.job_description_id
         log.interview_id = operation.interview_id
+        log.evaluation_id = operation.evaluation_id
         log.cache_hits = operation.cache_hits
         log.cache_misses = operation.cache_misses
         log.tokens_avoided = operation.tokens_avoided
@@ -138,20 +158,34 @@ def _finish(operation, started, *, status, error_kind=None, error_message=None):
         efforts_seen = {call.effort for call in operation.calls if call.effort}
         log.effort = efforts_seen.pop() if len(efforts_seen) == 1 else ("mixed" if efforts_seen else None)
         for call in operation.calls:
-            session.add(
-                GenerationCall(
-                    generation_log_id=operation.log_id,
-                    purpose=call.purpose,
-                    attempt=call.attempt,
-                    outcome=call.outcome,
-                    status_code=call.status_code,
-                    anthropic_request_id=call.anthropic_request_id,
-                    model=call.model,
-                    effort=call.effort,
-                    latency_ms=call.latency_ms,
-                    cost_usd=call.cost_usd,
-                    started_at=call.started_at,
-                    **{field: getattr(call, field) for field in TOKEN_KINDS},
-                )
-            )
+            if not getattr(call, "persisted", False):
+                session.add(_call_row(operation.log_id, call))
         session.commit()
+
+
+def _call_row(log_id, call):
+    return GenerationCall(
+        generation_log_id=log_id,
+        purpose=call.purpose,
+        attempt=call.attempt,
+        outcome=call.outcome,
+        status_code=call.status_code,
+        anthropic_request_id=call.anthropic_request_id,
+        model=call.model,
+        effort=call.effort,
+        latency_ms=call.latency_ms,
+        cost_usd=call.cost_usd,
+        started_at=call.started_at,
+        **{field: getattr(call, field) for field in TOKEN_KINDS},
+    )
+
+
+def _write_call(log_id, call):
+    try:
+        with Session(db.engine) as session:
+            session.add(_call_row(log_id, call))
+            session.commit()
+        return True
+    except SQLAlchemyError as exc:
+        log.warning("Writing a generation_calls row failed (retried when the operation ends): %s", type(getattr(exc, "orig", exc)).__name__)
+        return False

@@ -21,6 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from models import Evaluation, EvaluationQuestion, Interview, db, utcnow
 from prompts import ASSESSMENT_SCHEMA, PROMPT_VERSION, build_assessment_messages
 from services.audit import audited_operation
+from services.progress import report
 from services.errors import Conflict, InvalidInput, NotFound
 from services.generated_content import assessment_validator
 from services.jd_enhancement import job_description_id_for, unknown_requisition
@@ -110,16 +111,8 @@ def create_evaluation(
     interview (or a question listed twice), and in AI mode the Claude errors of
     ClaudeClient.generate_json (502/503/504).
     """
-    interview = db.session.get(Interview, interview_id)
-    if interview is None:
-        raise NotFound(f"Interview {interview_id} not found")
-    if interview.status == "archived":
-        raise Conflict(f"Interview {interview_id} is archived; candidates cannot be scored against it", req_id=interview.req_id)
+    interview, questions = _scorable(interview_id)
     req_id = interview.req_id
-    questions = {
-        q.question_number: {"question_text": q.question_text, "criteria": [c["criterion"] for c in q.criteria], "full": q.criteria}
-        for q in interview.questions
-    }
 
     base = {
         "interview_id": interview_id,
@@ -142,6 +135,7 @@ def create_evaluation(
         "candidate_scoring", claude=claude, req_id=req_id, user_id=user_id, prompt_version=PROMPT_VERSION
     ) as operation:
         operation.interview_id = interview_id
+        report("scoring")
         judgements = {}
         if answered:
             system, messages = build_assessment_messages(
@@ -164,8 +158,36 @@ def create_evaluation(
             results,
             thresholds,
             tokens_used=operation.tokens_used,
+            operation=operation,
         )
     return EvaluationResult(evaluation, operation.tokens_used)
+
+
+def check_can_evaluate(interview_id, *, mode, answers=None, scores=None):
+    """Check, without calling Claude, what create_evaluation would refuse before it calls Claude.
+
+    Raises NotFound (404) for an unknown interview, Conflict (409) for an archived one and
+    InvalidInput (400) for a question_number (or, in manual mode, a criterion) not in the interview.
+    """
+    interview, questions = _scorable(interview_id)
+    if mode == "manual":
+        _manual_results(questions, scores or [], interview.req_id)
+    else:
+        _answers_by_number(questions, answers or [], interview.req_id)
+    db.session.close()
+
+
+def _scorable(interview_id):
+    interview = db.session.get(Interview, interview_id)
+    if interview is None:
+        raise NotFound(f"Interview {interview_id} not found")
+    if interview.status == "archived":
+        raise Conflict(f"Interview {interview_id} is archived; candidates cannot be scored against it", req_id=interview.req_id)
+    questions = {
+        q.question_number: {"question_text": q.question_text, "criteria": [c["criterion"] for c in q.criteria], "full": q.criteria}
+        for q in interview.questions
+    }
+    return interview, questions
 
 
 def _answers_by_number(questions, answers, req_id):
@@ -226,7 +248,7 @@ def _manual_results(questions, scores, req_id):
     return results
 
 
-def _store(base, results, thresholds, *, tokens_used):
+def _store(base, results, thresholds, *, tokens_used, operation=None):
     question_rows = []
     for number in sorted(results):
         result = results[number]
@@ -251,6 +273,9 @@ def _store(base, results, thresholds, *, tokens_used):
         questions=question_rows,
     )
     db.session.add(evaluation)
+    if operation is not None:
+        db.session.flush()
+        operation.link(db.session, evaluation_id=evaluation.id)
     db.session.commit()
     return evaluation
 

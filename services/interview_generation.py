@@ -39,6 +39,7 @@ from prompts import (
 from services import metrics
 from services import question_cache as cache
 from services.audit import audited_operation
+from services.progress import report
 from services.concurrency import run_concurrently
 from services.errors import Conflict, InvalidInput, NotFound
 from services.generated_content import (
@@ -118,17 +119,7 @@ def generate_interview(
     when it has no enhanced text, and the Claude errors of ClaudeClient.generate_json.
     Audited as operation "interview_generation".
     """
-    job_description = db.session.get(JobDescription, job_description_id)
-    if job_description is None:
-        raise NotFound(f"Job description {job_description_id} not found", req_id=req_id)
-    if job_description.req_id != req_id:
-        raise InvalidInput(
-            "req_id",
-            f"job description {job_description_id} belongs to requisition {job_description.req_id!r}, not {req_id!r}",
-            req_id=req_id,
-        )
-    if not job_description.enhanced_description:
-        raise Conflict(f"Job description {job_description_id} has not been enhanced yet", req_id=req_id)
+    job_description = check_can_generate(job_description_id, req_id)
     facts = RequisitionFacts.from_job_description(job_description)
     use_cache = uses_question_cache(question_cache, use_cache)
 
@@ -140,6 +131,26 @@ def generate_interview(
             interview_name=interview_name, title=facts.title, prepared=prepared, user_id=user_id,
         )
     return finish_generation(claude, question_cache, operation, interview, prepared)
+
+
+def check_can_generate(job_description_id, req_id):
+    """Return the JobDescription an interview can be generated from (no Claude call).
+
+    Raises NotFound (404) for an unknown job description, InvalidInput (400, field req_id) when
+    it belongs to another requisition, Conflict (409) when it has no enhanced text.
+    """
+    job_description = db.session.get(JobDescription, job_description_id)
+    if job_description is None:
+        raise NotFound(f"Job description {job_description_id} not found", req_id=req_id)
+    if job_description.req_id != req_id:
+        raise InvalidInput(
+            "req_id",
+            f"job description {job_description_id} belongs to requisition {job_description.req_id!r}, not {req_id!r}",
+            req_id=req_id,
+        )
+    if not job_description.enhanced_description:
+        raise Conflict(f"Job description {job_description_id} has not been enhanced yet", req_id=req_id)
+    return job_description
 
 
 def uses_question_cache(question_cache, use_cache):
@@ -165,6 +176,7 @@ def prepare_questions(claude, question_cache, operation, facts, *, use_cache, ca
     """
     if use_cache:
         return _plan_look_up_fill(claude, question_cache, operation, facts, cancelled)
+    report("generating")
     system, messages = build_interview_messages(title=facts.title, description=facts.description, level=facts.level)
     questions = claude.generate_json(
         purpose="interview_generation",
@@ -182,7 +194,9 @@ def store_interview(operation, *, claude, job_description_id, req_id, interview_
 
     interview_name None names it "<title> interview".
     """
+    report("storing")
     interview = _store_next_version(
+        operation=operation,
         job_description_id=job_description_id,
         req_id=req_id,
         interview_name=interview_name or _default_interview_name(title),
@@ -225,6 +239,7 @@ class Cancelled(Exception):
 def _plan_look_up_fill(claude, question_cache, operation, facts, cancelled=None):
     """Return PreparedQuestions: plan, look each slot up, write the missing ones concurrently."""
     settings = question_cache.settings
+    report("planning")
     system, messages = facts.plan_messages()
     slots = claude.generate_json(
         purpose="interview_plan",
@@ -248,7 +263,8 @@ def _plan_look_up_fill(claude, question_cache, operation, facts, cancelled=None)
     metrics.record_cache_lookups(len(hits), len(missing))
     if cancelled is not None and cancelled.is_set():
         raise Cancelled()
-    outcomes = run_concurrently(_fill_calls(claude, operation, facts.title, missing), max_workers=settings.fill_concurrency,
+    filled = _FillProgress(len(missing))
+    outcomes = run_concurrently(_fill_calls(claude, operation, facts.title, missing, filled), max_workers=settings.fill_concurrency,
                                 return_exceptions=True)
     generated = [outcome for outcome in outcomes if not isinstance(outcome, BaseException)]
     failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
@@ -260,12 +276,26 @@ def _plan_look_up_fill(claude, question_cache, operation, facts, cancelled=None)
     return PreparedQuestions(sorted(questions, key=lambda q: q["question_number"]), generated)
 
 
-def _fill_calls(claude, operation, role_title, slots):
+class _FillProgress:
+    """Reports "filling N of M" as the fills of a kit finish (thread-safe)."""
+
+    def __init__(self, total):
+        self.total, self.done, self._lock = total, 0, threading.Lock()
+        if total:
+            report(f"filling 0 of {total}")
+
+    def one_done(self):
+        with self._lock:
+            self.done += 1
+            report(f"filling {self.done} of {self.total}")
+
+
+def _fill_calls(claude, operation, role_title, slots, progress=None):
     """One call per slot. When this process has not seen the fill prefix in Anthropic's prompt cache
     lately, the first call goes alone until its answer has begun (the cache is then written) and
     the others follow and read it, instead of each paying a cache write (entries are readable only
     once the first response has begun: https://platform.claude.com/docs/en/build-with-claude/prompt-caching)."""
-    calls = [partial(_fill_slot, claude, operation, role_title, slot) for slot in slots]
+    calls = [partial(_fill_slot, claude, operation, role_title, slot, progress=progress) for slot in slots]
     if len(slots) < 2 or claude.prefix_cached("interview_fill") is not False:
         return calls
     first_started = threading.Event()
@@ -278,11 +308,11 @@ def _fill_calls(claude, operation, role_title, slots):
 
         return run
 
-    calls[0] = partial(_fill_slot, claude, operation, role_title, slots[0], on_started=first_started.set)
+    calls[0] = partial(_fill_slot, claude, operation, role_title, slots[0], on_started=first_started.set, progress=progress)
     return [calls[0], *(after_first(call) for call in calls[1:])]
 
 
-def _fill_slot(claude, operation, role_title, slot, on_started=None):
+def _fill_slot(claude, operation, role_title, slot, on_started=None, progress=None):
     """Write one slot's question (its own call, and its own repair when needed)."""
     tally = _Tally(operation)
     system, messages = build_fill_messages(role_title=role_title, slots=[slot])
@@ -296,6 +326,8 @@ def _fill_slot(claude, operation, role_title, slot, on_started=None):
         on_started=on_started,
     )
     question["tokens_cost"] = tally.tokens
+    if progress is not None:
+        progress.one_done()
     return question
 
 
@@ -340,7 +372,7 @@ def _default_interview_name(title):
     return title[: limit - len(suffix)].rstrip() + suffix
 
 
-def _store_next_version(*, job_description_id, req_id, interview_name, questions, user_id, claude, model):
+def _store_next_version(*, operation, job_description_id, req_id, interview_name, questions, user_id, claude, model):
     """Insert the interview with the next free version and its questions in one transaction."""
     cache_ids = {q["cache_entry_id"] for q in questions if q.get("cache_entry_id")}
     for _ in range(_VERSION_RACE_ATTEMPTS):
@@ -384,6 +416,8 @@ def _store_next_version(*, job_description_id, req_id, interview_name, questions
         )
         db.session.add(interview)
         try:
+            db.session.flush()
+            operation.link(db.session, interview_id=interview.id)
             db.session.commit()
             return interview
         except IntegrityError:

@@ -10,6 +10,7 @@ from prompts import ENHANCED_JD_SCHEMA, PROMPT_VERSION, build_enhancement_messag
 from services.audit import audited_operation
 from services.errors import Conflict, NotFound
 from services.generated_content import validate_enhanced_jd
+from services.progress import report
 
 WORK_FIELDS = ("work_output", "work_role", "work_knowledge", "work_competencies")
 
@@ -54,6 +55,7 @@ def enhance_job_description(
     with audited_operation(
         "jd_enhancement", claude=claude, req_id=req_id, user_id=user_id, prompt_version=PROMPT_VERSION
     ) as operation:
+        report("enhancing")
         system, messages = build_enhancement_messages(
             title=basic_title,
             description=basic_description,
@@ -86,6 +88,8 @@ def enhance_job_description(
         job_description.prompt_version = PROMPT_VERSION
         job_description.enhanced_at = utcnow()
         try:
+            db.session.flush()
+            operation.link(db.session, job_description_id=job_description.id)
             db.session.commit()
         except IntegrityError:
             db.session.rollback()

@@ -48,7 +48,11 @@ STATUSES = ("queued", "running", "succeeded", "failed", "canceled")
 TERMINAL = frozenset({"succeeded", "failed", "canceled"})
 # Operations whose request holds candidate answers: the stored request is cleared when the job ends.
 _CANDIDATE_DATA = frozenset({"candidate_scoring"})
-WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def worker_name():
+    """This process as host:pid (a Celery pool process forks after import: computed per call)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def new_job_id():
@@ -136,3 +140,406 @@ def _result(job):
 
 def _iso(moment):
     return moment.isoformat() if moment is not None else None  # as the API's other timestamps
+
+
+# --- Submission and reads ----------------------------------------------------------------------
+
+
+def submit_job(*, operation, method, path, principal, body, args=None, req_id=None, candidate_id=None,
+               callback_url=None, request_id=None, max_attempts=3):
+    """Store a new queued job and return it (committed; the caller then enqueues its id).
+
+    body: the request body as validated by the endpoint's schema (JSON-serialisable); args: the
+    path's arguments (e.g. {"interview_id": 7}). principal: services.api_keys.Principal.
+    """
+    if operation not in OPERATIONS:
+        raise ValueError(f"unknown job operation {operation!r}")
+    now = utcnow()
+    job = Job(
+        id=new_job_id(), operation=operation, method=method, path=path[:255],
+        owner_user_id=principal.user_id, owner_role=principal.role, api_key_id=principal.api_key_id,
+        req_id=req_id, candidate_id=candidate_id, request_id=request_id,
+        request={"body": body, "args": args or {}}, status="queued", attempts=0, max_attempts=max_attempts,
+        created_at=now, heartbeat_at=now, callback_url=callback_url,
+    )
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
+def fail_unqueued(job_id, status, body):
+    """End a job that could not be enqueued (the broker is down) with this answer."""
+    _end(job_id, worker=None, attempt=None, status="failed", result_status=status, result_body=json.dumps(body))
+
+
+def get_job(job_id, *, principal):
+    """Return the Job ``job_id`` as seen by ``principal``: its own jobs, or any job for an admin.
+
+    Raises NotFound (404) for an unknown job and for another caller's job (never 403: a job id
+    says nothing about whether it exists).
+    """
+    job = db.session.get(Job, job_id) if isinstance(job_id, str) and len(job_id) <= 36 else None
+    if job is None or (principal.role != "admin" and job.owner_user_id != principal.user_id):
+        raise NotFound(f"Job {job_id!r} not found")
+    return job
+
+
+def list_jobs(*, principal, req_id=None, status=None, cursor=None, limit=50):
+    """Return (jobs, next_cursor): the caller's jobs (an admin's: everyone's), newest first.
+
+    Filters: req_id, status (one of STATUSES). cursor: the opaque ``next_cursor`` of the previous
+    page (None for the first); next_cursor is None on the last page. Raises InvalidInput (400,
+    field cursor) for a cursor this service did not make.
+    """
+    query = db.select(Job)
+    if principal.role != "admin":
+        query = query.where(Job.owner_user_id == principal.user_id)
+    if req_id is not None:
+        query = query.where(Job.req_id == req_id)
+    if status is not None:
+        query = query.where(Job.status == status)
+    if cursor is not None:
+        created_at, job_id = _decode_cursor(cursor)
+        query = query.where(or_(Job.created_at < created_at, (Job.created_at == created_at) & (Job.id < job_id)))
+    jobs = list(db.session.scalars(query.order_by(Job.created_at.desc(), Job.id.desc()).limit(limit + 1)))
+    next_cursor = _encode_cursor(jobs[limit - 1]) if len(jobs) > limit else None
+    return jobs[:limit], next_cursor
+
+
+def cancel_job(job_id, *, principal):
+    """Cancel a queued job (it will not run) and return it.
+
+    Raises NotFound (404) as get_job, and Conflict (409) when the job is no longer queued (a
+    running job finishes; an ended one stays as it ended).
+    """
+    job = get_job(job_id, principal=principal)
+    now = utcnow()
+    body = {"success": False, "error": "The job was canceled before it ran", **({"req_id": job.req_id} if job.req_id else {})}
+    changed = db.session.execute(
+        update(Job).where(Job.id == job.id, Job.status == "queued")
+        .values(status="canceled", step=None, finished_at=now, result_status=409, result_body=json.dumps(body),
+                request=_kept_request(job))
+    ).rowcount
+    db.session.commit()
+    db.session.refresh(job)
+    if not changed:
+        raise Conflict(f"Job {job.id} is {job.status}; only a queued job can be canceled", extra={"job_id": job.id, "status": job.status})
+    metrics.record_job_finished(job.operation, "canceled")
+    return job
+
+
+def job_counts():
+    """Return {status: number of jobs} for every status in STATUSES (0 when none)."""
+    counts = dict(db.session.execute(db.select(Job.status, func.count()).group_by(Job.status)).all())
+    db.session.close()
+    return {status: int(counts.get(status, 0)) for status in STATUSES}
+
+
+def completed_operations(job_id):
+    """Return {operation_type: GenerationLog} of what earlier attempts of the job stored.
+
+    An operation counts once its stored entity's id is on its audit row (written in the entity's
+    own transaction, services.audit.Operation.link), whatever the row's status says: a worker
+    killed between the commit and the audit's close still stored it.
+    """
+    rows = db.session.scalars(
+        db.select(GenerationLog).where(
+            GenerationLog.job_id == job_id,
+            or_(GenerationLog.job_description_id.is_not(None), GenerationLog.interview_id.is_not(None),
+                GenerationLog.evaluation_id.is_not(None)),
+            GenerationLog.status != "failed",
+        ).order_by(GenerationLog.id)
+    )
+    done = {}
+    for row in rows:
+        stored = {"jd_enhancement": row.job_description_id, "interview_generation": row.interview_id,
+                  "candidate_scoring": row.evaluation_id}.get(row.operation_type)
+        if stored is not None:
+            done[row.operation_type] = row
+    return done
+
+
+def _encode_cursor(job):
+    raw = f"{job.created_at.isoformat()}|{job.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor):
+    from datetime import datetime
+
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, job_id = raw.split("|", 1)
+        return datetime.fromisoformat(moment), job_id
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("cursor", "is not a cursor this service returned (use next_cursor as given)") from None
+
+
+def _kept_request(job):
+    return None if job.operation in _CANDIDATE_DATA else job.request
+
+
+# --- Running -----------------------------------------------------------------------------------
+
+
+class JobRunner:
+    """Runs jobs by id inside an app context: claim, perform, heartbeat, end, hand over webhooks.
+
+    performers: {operation: callable(job) -> (status_code, body dict)} that answer exactly as the
+    synchronous endpoint would, errors included (routes/job_operations.py builds them).
+    on_end: callable(job_id) after a job ended (the queue sends its webhook deliveries).
+    """
+
+    def __init__(self, app, performers, *, on_end=None):
+        self.app = app
+        self.performers = performers
+        self.on_end = on_end
+
+    def run(self, job_id):
+        """Run job ``job_id`` if it is queued (or running with a stale heartbeat); return its end
+        status, or None when another worker has it, it already ended, or it was canceled."""
+        config = self.app.config
+        with self.app.app_context():
+            try:
+                claimed = _claim(job_id, stale_seconds=config["JOB_STALE_SECONDS"])
+                if claimed is None:
+                    return None
+                job, attempt, waited = claimed
+                metrics.observe_job_wait(job.operation, waited)
+                return self._perform(job, attempt)
+            finally:
+                db.session.remove()
+
+    def _perform(self, job, attempt):
+        from observability import current_request_id
+        from services.progress import listening
+
+        config = self.app.config
+        started = utcnow()
+        heartbeat = _Heartbeat(job.id, attempt, config["JOB_HEARTBEAT_SECONDS"])
+        tokens = (current_request_id.set(job.request_id), current_job_id.set(job.id))
+        heartbeat.start()
+        try:
+            with listening(heartbeat.report):
+                _close_lost_operations(job.id)
+                status_code, body = self.performers[job.operation](job)
+        except Exception:  # a performer answers errors itself; this is a bug: fail the job, keep the worker
+            log.exception("Job %s (%s) raised", job.id, job.operation)
+            status_code, body = 500, {"success": False, "error": "Internal server error"}
+        finally:
+            heartbeat.stop()
+            current_request_id.reset(tokens[0])
+            current_job_id.reset(tokens[1])
+            db.session.remove()
+        status = "succeeded" if status_code < 400 else "failed"
+        ended = _end(job.id, worker=worker_name(), attempt=attempt, status=status, result_status=status_code,
+                     result_body=json.dumps(body, default=str), operation=job.operation)
+        metrics.observe_job_run(job.operation, status if ended else "lost", (utcnow() - started).total_seconds())
+        if not ended:
+            log.warning("Job %s: attempt %s lost its claim before it ended (redone elsewhere)", job.id, attempt)
+            return None
+        if self.on_end is not None:
+            self.on_end(job.id)
+        return status
+
+
+class _Heartbeat:
+    """Touches the job's heartbeat_at every ``interval`` seconds and writes its step as it changes."""
+
+    def __init__(self, job_id, attempt, interval):
+        self.job_id, self.attempt, self.interval = job_id, attempt, interval
+        self._stop = threading.Event()
+        self._step = None
+        self._written_step = None
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{job_id[:12]}", daemon=True)
+        self._engine = db.engine
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=max(1.0, self.interval * 2))
+
+    def report(self, step):
+        with self._lock:
+            self._step = step[:60]
+        self._write()
+
+    def _beat(self):
+        while not self._stop.wait(self.interval):
+            self._write(beat=True)
+
+    def _write(self, beat=False):
+        with self._lock:
+            step = self._step
+            if not beat and step == self._written_step:
+                return
+            self._written_step = step
+        values = {"heartbeat_at": utcnow()}
+        if step is not None:
+            values["step"] = step
+        try:
+            with Session(self._engine) as session:
+                session.execute(update(Job).where(Job.id == self.job_id, Job.status == "running",
+                                                  Job.attempts == self.attempt).values(**values))
+                session.commit()
+        except Exception as exc:  # a missed beat is retried at the next one
+            log.warning("Job %s heartbeat failed: %s", self.job_id, type(exc).__name__)
+
+
+def _claim(job_id, *, stale_seconds):
+    """Take the job for this worker: queued -> running (attempts + 1), or a running one whose
+    heartbeat is older than ``stale_seconds``. Return (job, attempt, seconds waited) or None."""
+    now = utcnow()
+    stale = now - timedelta(seconds=stale_seconds)
+    with Session(db.engine) as session:
+        job = session.get(Job, job_id)
+        if job is None or job.status in TERMINAL:
+            return None
+        if job.status == "running" and (job.heartbeat_at is None or job.heartbeat_at >= stale):
+            return None
+        if job.attempts >= job.max_attempts:
+            return None  # the sweep ends it
+        attempt = job.attempts + 1
+        waited_since = job.heartbeat_at if job.status == "queued" and job.heartbeat_at else job.created_at
+        changed = session.execute(
+            update(Job).where(
+                Job.id == job_id, Job.attempts == job.attempts,
+                or_(Job.status == "queued", (Job.status == "running") & (Job.heartbeat_at < stale)),
+            ).values(status="running", attempts=attempt, worker=worker_name(), started_at=now, heartbeat_at=now,
+                     step="starting")
+        ).rowcount
+        session.commit()
+        if not changed:
+            return None
+    job = db.session.get(Job, job_id)
+    db.session.refresh(job)
+    db.session.expunge(job)
+    db.session.close()
+    return job, attempt, (now - waited_since).total_seconds()
+
+
+def _end(job_id, *, worker, attempt, status, result_status, result_body, operation=None):
+    """Write a job's end (only if this attempt still holds it); return whether it was written."""
+    now = utcnow()
+    with Session(db.engine) as session:
+        job = session.get(Job, job_id)
+        if job is None or job.status in TERMINAL:
+            return False
+        conditions = [Job.id == job_id, Job.status.in_(("queued", "running"))]
+        if attempt is not None:
+            conditions += [Job.attempts == attempt, Job.worker == worker]
+        changed = session.execute(
+            update(Job).where(*conditions).values(
+                status=status, step=None, finished_at=now, result_status=result_status, result_body=result_body,
+                request=_kept_request(job),
+            )
+        ).rowcount
+        if changed and job.callback_url and status in ("succeeded", "failed"):
+            from services.webhooks import create_deliveries
+
+            session.refresh(job)
+            create_deliveries(session, job, url=job.callback_url)
+        session.commit()
+    if changed:
+        metrics.record_job_finished(operation or job.operation, status)
+    return bool(changed)
+
+
+def _close_lost_operations(job_id):
+    """Mark the audit rows an earlier, dead attempt left in_progress as failed ("worker_lost"),
+    with the token totals of the calls it recorded before it died."""
+    with Session(db.engine) as session:
+        rows = session.scalars(
+            db.select(GenerationLog).where(GenerationLog.job_id == job_id, GenerationLog.status == "in_progress")
+        ).all()
+        for row in rows:
+            calls = session.scalars(db.select(GenerationCall).where(GenerationCall.generation_log_id == row.id)).all()
+            for kind in TOKEN_KINDS:
+                setattr(row, kind, sum(getattr(call, kind) for call in calls))
+            row.tokens_used = sum(getattr(row, kind) for kind in TOKEN_KINDS)
+            row.claude_calls = len(calls)
+            row.cost_usd = sum((call.cost_usd for call in calls if call.cost_usd is not None), Decimal(0))
+            row.unpriced_calls = sum(1 for call in calls if call.cost_usd is None)
+            stored = row.job_description_id or row.interview_id or row.evaluation_id
+            row.status = "success" if stored else "failed"
+            if not stored:
+                row.error_kind = "worker_lost"
+                row.error_message = "The worker running this job's attempt stopped before the operation ended; the job was redone"
+            row.completed_at = utcnow()
+        session.commit()
+
+
+# --- The sweep ---------------------------------------------------------------------------------
+
+
+def sweep(config, *, enqueue_job, enqueue_delivery, now=None):
+    """Find work nobody is doing and hand it on; return {requeued, failed, deliveries} counts.
+
+    - running jobs whose heartbeat is older than JOB_STALE_SECONDS (their worker died): queued
+      again and re-enqueued, or, once ``max_attempts`` attempts were made, failed (503 envelope);
+    - queued jobs not enqueued for 5 x JOB_STALE_SECONDS (their message was lost with an embedded
+      pool or a broker restart): re-enqueued (a duplicate message is harmless: the claim runs a job once);
+    - jobs started (or queued) longer than JOB_TIMEOUT_SECONDS ago: failed (504 envelope);
+    - webhook deliveries that are due: handed to ``enqueue_delivery``.
+    Needs an application context. Safe to run in several processes at once (conditional updates).
+    """
+    now = now or utcnow()
+    stale = now - timedelta(seconds=config["JOB_STALE_SECONDS"])
+    lost_message = now - timedelta(seconds=5 * config["JOB_STALE_SECONDS"])
+    too_old = now - timedelta(seconds=config["JOB_TIMEOUT_SECONDS"])
+    counts = {"requeued": 0, "failed": 0, "deliveries": 0}
+    with Session(db.engine) as session:
+        candidates = session.scalars(
+            db.select(Job).where(Job.status.in_(("queued", "running")), Job.heartbeat_at < stale)
+        ).all()
+        rows = [(job.id, job.status, job.attempts, job.max_attempts, job.created_at, job.started_at, job.heartbeat_at, job.req_id, job.operation)
+                for job in candidates]
+    for job_id, status, attempts, max_attempts, created_at, started_at, heartbeat_at, req_id, operation in rows:
+        if (started_at or created_at) < too_old:
+            message = f"The job did not finish within JOB_TIMEOUT_SECONDS ({config['JOB_TIMEOUT_SECONDS']:.0f} s); submit it again"
+            if _end(job_id, worker=None, attempt=None, status="failed", result_status=504,
+                    result_body=json.dumps(_envelope(message, req_id)), operation=operation):
+                counts["failed"] += 1
+            continue
+        if status == "running":
+            if attempts >= max_attempts:
+                message = f"The job's worker stopped {attempts} times before it finished; submit it again"
+                if _end(job_id, worker=None, attempt=None, status="failed", result_status=503,
+                        result_body=json.dumps(_envelope(message, req_id)), operation=operation):
+                    counts["failed"] += 1
+                continue
+            with Session(db.engine) as session:
+                changed = session.execute(
+                    update(Job).where(Job.id == job_id, Job.status == "running", Job.attempts == attempts,
+                                      Job.heartbeat_at < stale)
+                    .values(status="queued", worker=None, step="queued again (worker lost)", heartbeat_at=now)
+                ).rowcount
+                session.commit()
+            if changed:
+                log.warning("Job %s: worker lost on attempt %s; queued again", job_id, attempts)
+                enqueue_job(job_id)
+                counts["requeued"] += 1
+        elif heartbeat_at < lost_message:
+            with Session(db.engine) as session:
+                changed = session.execute(
+                    update(Job).where(Job.id == job_id, Job.status == "queued", Job.heartbeat_at < lost_message)
+                    .values(heartbeat_at=now)
+                ).rowcount
+                session.commit()
+            if changed:
+                enqueue_job(job_id)
+                counts["requeued"] += 1
+    from services.webhooks import due_deliveries
+
+    with Session(db.engine) as session:
+        for delivery_id in due_deliveries(session, now):
+            enqueue_delivery(delivery_id)
+            counts["deliveries"] += 1
+    return counts
+
+
+def _envelope(message, req_id):
+    return {"success": False, "error": message, **({"req_id": req_id} if req_id else {})}

@@ -110,6 +110,27 @@ def observe_request(endpoint, method, status, seconds):
     HTTP_LATENCY.labels(endpoint, method).observe(seconds)
 
 
+def job_state_exposition(counts):
+    """Return the text exposition of ``techscreen_jobs{status}``: the jobs in each status now
+    (counts: {status: n} from services.jobs.job_counts, read from the database at scrape time)."""
+    from prometheus_client.core import GaugeMetricFamily
+
+    family = GaugeMetricFamily("techscreen_jobs", "Asynchronous jobs in each status now (from the database)", labels=["status"])
+    for status, count in counts.items():
+        family.add_metric([status], count)
+    registry = CollectorRegistry()
+    registry.register(_Fixed([family]))
+    return generate_latest(registry)
+
+
+class _Fixed:
+    def __init__(self, families):
+        self.families = families
+
+    def collect(self):
+        return iter(self.families)
+
+
 def exposition():
     """Return (body bytes, content type) in the Prometheus text format, all workers aggregated."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -59,13 +59,13 @@ def run_full_workflow(
     check_can_enhance(req_id, replace=enhance_args.get("replace", False))
     if not uses_question_cache(question_cache, use_cache):
         enhancement = enhance_job_description(claude=claude, req_id=req_id, user_id=user_id, **enhance_args)
-        with _retry_hint(enhancement.job_description):
+        with retry_hint(enhancement.job_description):
             generation = generate_interview(
                 claude=claude, question_cache=question_cache, req_id=req_id,
                 job_description_id=enhancement.job_description.id, interview_name=interview_name, use_cache=use_cache,
                 user_id=user_id,
             )
-        return _result(claude, enhancement, generation)
+        return combine_results(claude, enhancement, generation)
 
     facts = RequisitionFacts(
         title=enhance_args["basic_title"],
@@ -89,7 +89,7 @@ def run_full_workflow(
             raise
         job_description = enhancement.job_description
         operation.job_description_id = job_description.id
-        with _retry_hint(job_description):
+        with retry_hint(job_description):
             prepared = planned.result()
             interview = store_interview(
                 operation, claude=claude, job_description_id=job_description.id, req_id=req_id,
@@ -97,11 +97,11 @@ def run_full_workflow(
                 prepared=prepared, user_id=user_id,
             )
     generation = finish_generation(claude, question_cache, operation, interview, prepared)
-    return _result(claude, enhancement, generation)
+    return combine_results(claude, enhancement, generation)
 
 
 @contextmanager
-def _retry_hint(job_description):
+def retry_hint(job_description):
     """Give a generation error raised after the enhancement was stored its ``job_description_id``."""
     try:
         yield
@@ -120,7 +120,8 @@ def _wait_quietly(future):
         log.info("Planning beside a failed enhancement also failed: %s", getattr(exc, "kind", type(exc).__name__))
 
 
-def _result(claude, enhancement, generation):
+def combine_results(claude, enhancement, generation):
+    """Return the WorkflowResult of an enhancement and the generation made from it (totals summed)."""
     usage = {kind: enhancement.usage.get(kind, 0) + generation.usage.get(kind, 0) for kind in TOKEN_KINDS}
     return WorkflowResult(
         job_description=enhancement.job_description,

@@ -70,6 +70,7 @@ def app_factory(database_url, claude):
 
     yield make
     for built in apps:
+        built.extensions["job_queue"].stop()  # the embedded job pool and sweep thread, if started
         with built.app_context():
             db.session.remove()
             db.engine.dispose()

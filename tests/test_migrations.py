@@ -27,6 +27,9 @@ EXPECTED_TABLES = {
     "evaluations",
     "evaluation_questions",
     "idempotency_keys",
+    "jobs",
+    "webhook_deliveries",
+    "webhook_attempts",
 }
 
 

@@ -88,6 +88,9 @@ def test_security_schemes_are_bearer_and_x_api_key(spec):
     assert schemes["apiKeyHeader"] == {**schemes["apiKeyHeader"], "type": "apiKey", "in": "header", "name": "X-API-Key"}
 
 
+BODYLESS_ACTIONS = {("/api/jobs/{job_id}/cancel", "post")}
+
+
 def test_every_api_operation_declares_security_and_documents_its_errors(spec):
     seen = 0
     for path, method, operation in operations(spec):
@@ -99,13 +102,13 @@ def test_every_api_operation_declares_security_and_documents_its_errors(spec):
         assert "401" in responses, where
         if method in WRITE_METHODS:
             assert "403" in responses, where
-        if method in BODY_METHODS:
+        if method in BODY_METHODS and (path, method) not in BODYLESS_ACTIONS:
             assert "requestBody" in operation, where
             for status in ("400", "403", "413", "415"):
                 assert status in responses, f"{where} does not document {status}"
         if "{" in path and path not in IDEMPOTENT_ERASURE:
             assert "404" in responses, where
-    assert seen == 20
+    assert seen == 24
 
 
 def test_health_operations_need_no_credentials(spec):

@@ -104,13 +104,9 @@ def upgrade():
 
 
 def downgrade():
-    op.drop_index('ix_webhook_attempts_delivery_id', table_name='webhook_attempts')
+    # Dropping a table drops its indexes (MySQL refuses to drop one a foreign key needs first).
     op.drop_table('webhook_attempts')
-    op.drop_index('ix_webhook_deliveries_due', table_name='webhook_deliveries')
-    op.drop_index('ix_webhook_deliveries_job_id', table_name='webhook_deliveries')
     op.drop_table('webhook_deliveries')
-    for name in ('ix_jobs_candidate_id', 'ix_jobs_req_id', 'ix_jobs_status_heartbeat', 'ix_jobs_owner_created'):
-        op.drop_index(name, table_name='jobs')
     op.drop_table('jobs')
     with op.batch_alter_table('generation_logs', schema=None) as batch_op:
         batch_op.drop_index('ix_generation_logs_job_id')

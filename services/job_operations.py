@@ -1,0 +1,106 @@
+"""What each job operation runs: the same services as the synchronous endpoints, resumed.
+
+Each function takes the app's extensions and a Job, and returns the service's result object
+(EnhancementResult, GenerationResult, WorkflowResult, EvaluationResult), raising what the
+service raises. A redone job (its earlier attempt's worker died) does not repeat what that
+attempt already stored: services.jobs.completed_operations names it, and its result is rebuilt
+from the stored row and its audit row (the same tokens and cost), without a Claude call.
+``precheck`` refuses, before a job is stored, what the service would refuse before Claude.
+"""
+
+from decimal import Decimal
+
+from models import Evaluation, Interview, JobDescription, db
+from services.evaluations import EvaluationResult, check_can_evaluate, create_evaluation
+from services.interview_generation import GenerationResult, check_can_generate, generate_interview
+from services.jd_enhancement import EnhancementResult, check_can_enhance, enhance_job_description
+from services.jobs import completed_operations
+from services.pricing import TOKEN_KINDS
+from services.workflow import combine_results, retry_hint, run_full_workflow
+
+
+def precheck(operation, body, args):
+    """Raise the 400/404/409 the operation's service would raise before calling Claude; else return."""
+    if operation in ("jd_enhancement", "workflow_full", "workflow_create"):
+        check_can_enhance(body["req_id"], replace=body.get("replace", False))
+    elif operation == "interview_generation":
+        check_can_generate(body["job_description_id"], body["req_id"])
+    elif operation == "candidate_scoring":
+        check_can_evaluate(args["interview_id"], mode=body["mode"], answers=body.get("answers"), scores=body.get("scores"))
+    db.session.close()
+
+
+def run_enhancement(extensions, job):
+    """Enhance the job's requisition (or return what an earlier attempt stored)."""
+    done = completed_operations(job.id)
+    if "jd_enhancement" in done:
+        return _enhancement_from(done["jd_enhancement"])
+    return enhance_job_description(claude=extensions["claude"], user_id=job.owner_user_id, **job.request["body"])
+
+
+def run_generation(extensions, job):
+    """Generate the job's interview (or return the one an earlier attempt stored)."""
+    done = completed_operations(job.id)
+    if "interview_generation" in done:
+        return _generation_from(done["interview_generation"])
+    return generate_interview(
+        claude=extensions["claude"], question_cache=extensions["question_cache"], user_id=job.owner_user_id,
+        **job.request["body"],
+    )
+
+
+def run_workflow(extensions, job):
+    """Enhance and generate; a redone job keeps an enhancement (and interview) already stored."""
+    body = dict(job.request["body"])
+    claude, question_cache = extensions["claude"], extensions["question_cache"]
+    done = completed_operations(job.id)
+    if "jd_enhancement" not in done:
+        return run_full_workflow(claude=claude, question_cache=question_cache, user_id=job.owner_user_id, **body)
+    enhancement = _enhancement_from(done["jd_enhancement"])
+    if "interview_generation" in done:
+        generation = _generation_from(done["interview_generation"])
+    else:
+        with retry_hint(enhancement.job_description):
+            generation = generate_interview(
+                claude=claude, question_cache=question_cache, req_id=body["req_id"],
+                job_description_id=enhancement.job_description.id, interview_name=body.get("interview_name"),
+                use_cache=body.get("use_cache"), user_id=job.owner_user_id,
+            )
+    return combine_results(claude, enhancement, generation)
+
+
+def run_evaluation(extensions, job):
+    """Score the job's candidate (AI mode), or return the scorecard an earlier attempt stored."""
+    done = completed_operations(job.id)
+    if "candidate_scoring" in done:
+        log = done["candidate_scoring"]
+        return EvaluationResult(db.session.get(Evaluation, log.evaluation_id), log.tokens_used)
+    return create_evaluation(
+        claude=extensions["claude"], thresholds=extensions["evaluation_thresholds"],
+        interview_id=job.request["args"]["interview_id"], user_id=job.owner_user_id, **job.request["body"],
+    )
+
+
+RUNS = {
+    "jd_enhancement": run_enhancement,
+    "interview_generation": run_generation,
+    "workflow_full": run_workflow,
+    "workflow_create": run_workflow,
+    "candidate_scoring": run_evaluation,
+}
+
+
+def _usage(log):
+    return {kind: getattr(log, kind) for kind in TOKEN_KINDS}
+
+
+def _enhancement_from(log):
+    job_description = db.session.get(JobDescription, log.job_description_id)
+    return EnhancementResult(job_description, log.tokens_used, log.provider, job_description.model, usage=_usage(log),
+                             cost_usd=Decimal(log.cost_usd or 0))
+
+
+def _generation_from(log):
+    interview = db.session.get(Interview, log.interview_id)
+    return GenerationResult(interview, log.tokens_used, log.cache_hits, log.provider, interview.model, usage=_usage(log),
+                            cost_usd=Decimal(log.cost_usd or 0))

@@ -1,0 +1,195 @@
+"""Where jobs run: Celery workers on a broker, or a bounded thread pool in the web process.
+
+``JobQueue.from_app(app, performers)`` picks by config:
+
+- CELERY_BROKER_URL set (redis://..., amqp://...): a Celery app (https://docs.celeryq.dev/en/stable/)
+  whose tasks carry only ids. Tasks are acknowledged late and rejected when their worker is lost
+  (``task_acks_late``, ``task_reject_on_worker_lost``), a worker takes one message at a time
+  (``worker_prefetch_multiplier=1``), and no result backend is used: the job's state lives in
+  the database. ``worker.py`` runs the same JobQueue inside ``celery -A worker worker``.
+- Otherwise (the embedded default of ``make run`` and the tests): JOB_EMBEDDED_THREADS threads in
+  this process run the same job code. Jobs in flight die with the process; the next sweep of
+  any process (after JOB_STALE_SECONDS) queues them again.
+
+Either way a sweep thread (every JOB_SWEEP_SECONDS) redoes stale jobs and sends due webhook
+deliveries (services/jobs.sweep).
+"""
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from models import db
+from services import jobs
+
+log = logging.getLogger(__name__)
+
+RUN_JOB_TASK = "techscreen.run_job"
+DELIVER_WEBHOOK_TASK = "techscreen.deliver_webhook"
+
+
+class QueueUnavailable(Exception):
+    """The broker refused or could not take a message."""
+
+
+class JobQueue:
+    """Enqueues job runs and webhook deliveries, and runs them where this process is a worker."""
+
+    def __init__(self, app, performers):
+        self.app = app
+        self.runner = jobs.JobRunner(app, performers, on_end=self._after_end)
+        self.celery = _make_celery(self) if app.config.get("CELERY_BROKER_URL") else None
+        self._pool = None
+        self._pool_lock = threading.Lock()
+        self._sweeper = None
+        self._stopped = threading.Event()
+
+    @classmethod
+    def from_app(cls, app, performers):
+        return cls(app, performers)
+
+    @property
+    def embedded(self):
+        """True when jobs run in this process's thread pool (no CELERY_BROKER_URL)."""
+        return self.celery is None
+
+    # -- enqueueing --
+
+    def enqueue_job(self, job_id):
+        """Hand job ``job_id`` to a worker. Raises QueueUnavailable when the broker cannot take it."""
+        if self.celery is not None:
+            self._send(RUN_JOB_TASK, job_id)
+        else:
+            self._submit(self.run_job, job_id)
+
+    def enqueue_delivery(self, delivery_id, *, delay=0.0):
+        """Attempt webhook delivery ``delivery_id`` now (or after ``delay`` seconds)."""
+        if self.celery is not None:
+            try:
+                self._send(DELIVER_WEBHOOK_TASK, delivery_id, countdown=delay or None)
+            except QueueUnavailable:
+                log.warning("Webhook delivery %s not enqueued (broker unavailable); the sweep will retry", delivery_id)
+        elif delay:
+            timer = threading.Timer(delay, lambda: self._submit(self.deliver, delivery_id))
+            timer.daemon = True
+            timer.start()
+        else:
+            self._submit(self.deliver, delivery_id)
+
+    # -- work --
+
+    def run_job(self, job_id):
+        """Run one job (see services.jobs.JobRunner.run)."""
+        return self.runner.run(job_id)
+
+    def deliver(self, delivery_id):
+        """Attempt one webhook delivery; schedule the next attempt when it asks for one."""
+        from services.webhooks import attempt_delivery
+
+        with self.app.app_context():
+            try:
+                delay = attempt_delivery(delivery_id, config=self.app.config)
+            finally:
+                db.session.remove()
+        if delay is not None:
+            self.enqueue_delivery(delivery_id, delay=delay)
+
+    def sweep_once(self):
+        """Run services.jobs.sweep once in an app context; return its counts."""
+        with self.app.app_context():
+            try:
+                return jobs.sweep(self.app.config, enqueue_job=self._enqueue_quietly, enqueue_delivery=self.enqueue_delivery)
+            finally:
+                db.session.remove()
+
+    def start_sweeper(self):
+        """Start the sweep thread of this process (once)."""
+        with self._pool_lock:
+            if self._sweeper is not None:
+                return
+            self._sweeper = threading.Thread(target=self._sweep_forever, name="job-sweeper", daemon=True)
+            self._sweeper.start()
+
+    def stop(self):
+        """Stop the sweep thread and the embedded pool (waits for running jobs)."""
+        self._stopped.set()
+        pool = self._pool
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=False)
+
+    # -- internals --
+
+    def _after_end(self, job_id):
+        with self.app.app_context():
+            from models import WebhookDelivery
+
+            ids = list(db.session.scalars(db.select(WebhookDelivery.id).where(
+                WebhookDelivery.job_id == job_id, WebhookDelivery.status == "pending")))
+            db.session.remove()
+        for delivery_id in ids:
+            self.enqueue_delivery(delivery_id)
+
+    def _enqueue_quietly(self, job_id):
+        try:
+            self.enqueue_job(job_id)
+        except QueueUnavailable:
+            log.warning("Job %s not re-enqueued (broker unavailable); the next sweep retries", job_id)
+
+    def _submit(self, function, argument):
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=max(1, self.app.config["JOB_EMBEDDED_THREADS"]),
+                                                thread_name_prefix="job")
+        self.start_sweeper()
+        self._pool.submit(_logged, function, argument)
+
+    def _send(self, task_name, argument, countdown=None):
+        try:
+            self.celery.send_task(task_name, args=[argument], queue=self.app.config["CELERY_QUEUE"], countdown=countdown)
+        except Exception as exc:  # kombu's OperationalError and friends: the broker is unreachable
+            raise QueueUnavailable(f"{type(exc).__name__}") from exc
+
+    def _sweep_forever(self):
+        interval = self.app.config["JOB_SWEEP_SECONDS"]
+        while not self._stopped.wait(interval):
+            try:
+                self.sweep_once()
+            except Exception:
+                log.warning("Job sweep failed", exc_info=True)
+
+
+def _logged(function, argument):
+    try:
+        function(argument)
+    except Exception:
+        log.exception("Background work %s(%r) failed", getattr(function, "__name__", function), argument)
+
+
+def _make_celery(queue):
+    from celery import Celery
+
+    config = queue.app.config
+    celery = Celery("techscreen", broker=config["CELERY_BROKER_URL"], set_as_current=False)
+    celery.conf.update(
+        task_default_queue=config["CELERY_QUEUE"],
+        task_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,  # a task is acknowledged when it ends, so a lost worker's job is redelivered
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,  # job state lives in the database; no result backend
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=3,
+        broker_transport_options={"visibility_timeout": max(3600, int(config["JOB_TIMEOUT_SECONDS"]) + 600)},
+        worker_hijack_root_logger=False,
+    )
+
+    @celery.task(name=RUN_JOB_TASK, acks_late=True, reject_on_worker_lost=True)
+    def run_job(job_id):
+        queue.run_job(job_id)
+
+    @celery.task(name=DELIVER_WEBHOOK_TASK, acks_late=True, reject_on_worker_lost=True)
+    def deliver_webhook(delivery_id):
+        queue.deliver(delivery_id)
+
+    return celery

@@ -1,0 +1,319 @@
+"""Asynchronous jobs (Prefer: respond-async) on the embedded pool, through HTTP and the real SDK
+against the stub Messages API. tests/test_jobs_celery.py runs the same job code on real Celery
+workers over Redis."""
+
+import time
+from datetime import timedelta
+
+import pytest
+
+from models import GenerationLog, Interview, Job, JobDescription, db, utcnow
+from tests.helpers import assert_error, count_rows, enhance, enhance_body, workflow_body
+from tests.stub_messages_api import assessment, enhanced_jd, interview_kit
+
+ASYNC = {"Prefer": "respond-async"}
+
+
+def wait_for_job(client, headers, job_id, *, until=("succeeded", "failed", "canceled"), timeout=20.0):
+    """Poll GET /api/jobs/<id> until its status is in ``until``; return the job resource."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.get(f"/api/jobs/{job_id}", headers=headers)
+        assert response.status_code == 200, response.get_json()
+        job = response.get_json()["job"]
+        if job["status"] in until:
+            return job
+        assert time.monotonic() < deadline, f"job still {job['status']} ({job['step']}) after {timeout} s"
+        time.sleep(0.05)
+
+
+def submit(client, headers, path, body, **extra_headers):
+    response = client.post(path, json=body, headers={**headers, **ASYNC, **extra_headers})
+    assert response.status_code == 202, response.get_json()
+    return response
+
+
+def test_prefer_respond_async_answers_202_with_a_job_that_ends_with_the_synchronous_answer(client, admin, claude, app):
+    claude.reply_json(enhanced_jd(), usage={"input_tokens": 100, "output_tokens": 50})
+    claude.reply_json(interview_kit(), usage={"input_tokens": 200, "output_tokens": 300})
+    response = submit(client, admin, "/api/interview/workflow/full", workflow_body("REQ-A1"))
+
+    accepted = response.get_json()
+    assert accepted["success"] is True and accepted["status"] == "queued"
+    assert accepted["job_id"].startswith("job_") and len(accepted["job_id"]) == 36
+    assert response.headers["Location"] == f"/api/jobs/{accepted['job_id']}"
+    assert response.headers["Preference-Applied"] == "respond-async"
+    assert accepted["links"]["self"] == response.headers["Location"]
+
+    job = wait_for_job(client, admin, accepted["job_id"])
+    assert job["status"] == "succeeded", job
+    assert job["http_status"] == 200 and job["error"] is None
+    assert job["operation"] == "workflow_full" and job["req_id"] == "REQ-A1" and job["attempts"] == 1
+    assert job["created_at"] <= job["started_at"] <= job["finished_at"]
+    result = job["result"]
+    assert result["success"] is True and result["total_tokens_used"] == 650
+    assert job["usage"]["tokens_used"] == 650 and job["usage"]["input_tokens"] == 300
+    assert job["links"]["interview"] == f"/api/interview/{result['interview_id']}"
+    # the very body a synchronous call gives: same fields in the same order, the stored interview
+    claude.reply_json(enhanced_jd()).reply_json(interview_kit())
+    synchronous = client.post("/api/interview/workflow/full", json=workflow_body("REQ-A2"), headers=admin).get_json()
+    assert list(result) == list(synchronous)
+    assert result["interview"] == client.get(f"/api/interview/{result['interview_id']}", headers=admin).get_json()["interview"]
+    with app.app_context():
+        logs = db.session.scalars(db.select(GenerationLog).where(GenerationLog.job_id == accepted["job_id"])).all()
+        assert sorted(log.operation_type for log in logs) == ["interview_generation", "jd_enhancement"]
+        assert all(log.status == "success" for log in logs)
+
+
+def test_each_claude_calling_post_runs_as_a_job(client, admin, claude, app):
+    # enhance
+    claude.reply_json(enhanced_jd())
+    job = wait_for_job(client, admin, submit(client, admin, "/api/interview/jd/enhance", enhance_body("REQ-E1")).get_json()["job_id"])
+    assert job["status"] == "succeeded" and job["http_status"] == 200
+    assert job["result"]["job_description_id"] and job["links"]["job_description"] == "/api/interview/jd/REQ-E1"
+    jd_id = job["result"]["job_description_id"]
+    # generate
+    claude.reply_json(interview_kit())
+    job = wait_for_job(client, admin, submit(client, admin, "/api/interview/generate", {"req_id": "REQ-E1", "job_description_id": jd_id}).get_json()["job_id"])
+    assert job["status"] == "succeeded" and job["result"]["interview"]["version"] == 1
+    interview_id = job["result"]["interview_id"]
+    # workflow/create
+    claude.reply_json(enhanced_jd()).reply_json(interview_kit())
+    job = wait_for_job(client, admin, submit(client, admin, "/api/interview/workflow/create", workflow_body("REQ-E2")).get_json()["job_id"])
+    assert job["status"] == "succeeded" and job["operation"] == "workflow_create"
+    # AI evaluation: 201 as synchronously
+    claude.reply_json(assessment({1: [(f"Criterion 1.{i}", False, "") for i in range(1, 9)]}))
+    body = {"candidate_id": "CAND-1", "mode": "ai", "answers": [{"question_number": 1, "answer_text": "Solid reasoning with logs."}]}
+    job = wait_for_job(client, admin, submit(client, admin, f"/api/interview/{interview_id}/evaluations", body).get_json()["job_id"])
+    assert job["status"] == "succeeded" and job["http_status"] == 201, job
+    assert job["result"]["evaluation"]["candidate_id"] == "CAND-1"
+    assert job["links"]["evaluation"] == f"/api/evaluations/{job['result']['evaluation']['id']}"
+    with app.app_context():  # candidate answers are not kept on the job once it ended
+        assert db.session.get(Job, job["job_id"]).request is None
+
+
+def test_manual_scoring_ignores_the_preference_and_answers_at_once(client, admin, claude):
+    jd = enhance(client, admin, claude, "REQ-M1")
+    claude.reply_json(interview_kit())
+    interview = client.post("/api/interview/generate", json={"req_id": "REQ-M1", "job_description_id": jd["job_description_id"]}, headers=admin).get_json()
+    body = {"candidate_id": "CAND-2", "mode": "manual", "scores": [{"question_number": 1, "checked_criteria": []}]}
+    response = client.post(f"/api/interview/{interview['interview_id']}/evaluations", json=body, headers={**admin, **ASYNC})
+    assert response.status_code == 201
+    assert "Preference-Applied" not in response.headers
+
+
+def test_failures_end_the_job_with_the_synchronous_status_and_envelope(client, admin, claude):
+    # Overloaded on every attempt (the SDK retries twice): 503 synchronously.
+    for _ in range(3):
+        claude.reply_status(529, error_type="overloaded_error", message="Overloaded")
+    synchronous = client.post("/api/interview/jd/enhance", json=enhance_body("REQ-F1"), headers=admin)
+    for _ in range(3):
+        claude.reply_status(529, error_type="overloaded_error", message="Overloaded")
+    job = wait_for_job(client, admin, submit(client, admin, "/api/interview/jd/enhance", enhance_body("REQ-F2")).get_json()["job_id"])
+
+    assert synchronous.status_code == 503
+    assert job["status"] == "failed" and job["http_status"] == 503 and job["result"] is None
+    expected = synchronous.get_json()
+    assert list(job["error"]) == list(expected)
+    assert job["error"]["success"] is False and job["error"]["req_id"] == "REQ-F2"
+    assert job["error"]["error"].split("(Anthropic")[0] == expected["error"].split("(Anthropic")[0]
+
+
+def test_bad_output_fails_the_job_with_502_and_a_failed_audit_row(client, admin, claude, app):
+    claude.reply_json({"nonsense": True}).reply_json({"still": "nonsense"})
+    job = wait_for_job(client, admin, submit(client, admin, "/api/interview/jd/enhance", enhance_body("REQ-F3")).get_json()["job_id"])
+    assert job["status"] == "failed" and job["http_status"] == 502
+    with app.app_context():
+        [log] = db.session.scalars(db.select(GenerationLog).where(GenerationLog.job_id == job["job_id"])).all()
+        assert log.status == "failed" and log.error_kind == "claude_bad_output"
+    assert count_rows(app, JobDescription) == 0
+
+
+@pytest.mark.parametrize("case", ["invalid", "conflict", "unknown_jd", "viewer", "no_key", "callback_without_async"])
+def test_what_the_synchronous_call_refuses_up_front_is_refused_at_once(client, admin, claude, make_key, app, case):
+    if case == "invalid":
+        response = client.post("/api/interview/jd/enhance", json=enhance_body("REQ-V1", basic_title=""), headers={**admin, **ASYNC})
+        assert_error(response, 400, "basic_title")
+    elif case == "conflict":
+        enhance(client, admin, claude, "REQ-V2")
+        response = client.post("/api/interview/workflow/full", json=workflow_body("REQ-V2"), headers={**admin, **ASYNC})
+        assert_error(response, 409)
+    elif case == "unknown_jd":
+        response = client.post("/api/interview/generate", json={"req_id": "REQ-V3", "job_description_id": 999}, headers={**admin, **ASYNC})
+        assert_error(response, 404)
+    elif case == "viewer":
+        response = client.post("/api/interview/jd/enhance", json=enhance_body("REQ-V4"), headers={**make_key("viewer"), **ASYNC})
+        assert_error(response, 403)
+    elif case == "no_key":
+        response = client.post("/api/interview/jd/enhance", json=enhance_body("REQ-V5"), headers=ASYNC)
+        assert_error(response, 401)
+    else:
+        response = client.post("/api/interview/jd/enhance", json=enhance_body("REQ-V6", callback_url="https://93.184.215.14/h"), headers=admin)
+        assert_error(response, 400, "callback_url")
+    assert count_rows(app, Job) == 0
+    assert "Preference-Applied" not in response.headers
+
+
+def test_a_token_budget_refuses_the_job_synchronously(app_factory, make_key, claude):
+    app = app_factory(TOKEN_BUDGET_DAILY=1000)
+    client = app.test_client()
+    with app.app_context():
+        from services.api_keys import create_api_key
+
+        _, key = create_api_key(name="budget", role="admin")
+    response = client.post("/api/interview/workflow/full", json=workflow_body("REQ-B1"), headers={"Authorization": f"Bearer {key}", **ASYNC})
+    body = assert_error(response, 429)
+    assert body["budget"]["limit"] == 1000
+    assert count_rows(app, Job) == 0 and claude.calls == 0
+
+
+def test_idempotency_key_replays_the_same_job(client, admin, claude, app):
+    claude.reply_json(enhanced_jd())
+    headers = {**admin, "Idempotency-Key": "async-key-1"}
+    first = submit(client, headers, "/api/interview/jd/enhance", enhance_body("REQ-I1"))
+    replay = submit(client, headers, "/api/interview/jd/enhance", enhance_body("REQ-I1"))
+    assert replay.get_json()["job_id"] == first.get_json()["job_id"]
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    wait_for_job(client, admin, first.get_json()["job_id"])
+    assert count_rows(app, Job) == 1 and claude.calls == 1
+
+
+def test_cancel_a_queued_job_and_refuse_to_cancel_a_running_one(app_factory, admin, claude):
+    app = app_factory(JOB_EMBEDDED_THREADS=1)
+    client = app.test_client()
+    claude.reply_json(enhanced_jd(), delay=1.5)
+    running = submit(client, admin, "/api/interview/jd/enhance", enhance_body("REQ-C1")).get_json()["job_id"]
+    queued = submit(client, admin, "/api/interview/jd/enhance", enhance_body("REQ-C2")).get_json()["job_id"]
+    wait_for_job(client, admin, running, until=("running",))
+
+    canceled = client.post(f"/api/jobs/{queued}/cancel", headers=admin)
+    refused = client.post(f"/api/jobs/{running}/cancel", headers=admin)
+
+    assert canceled.status_code == 200, canceled.get_json()
+    job = canceled.get_json()["job"]
+    assert job["status"] == "canceled" and job["http_status"] == 409 and job["error"]["success"] is False
+    assert_error(refused, 409)
+    assert wait_for_job(client, admin, running)["status"] == "succeeded"
+    assert client.post(f"/api/jobs/{queued}/cancel", headers=admin).status_code == 409
+    time.sleep(0.3)  # the canceled job's message reached the pool's only thread: it must not run
+    assert wait_for_job(client, admin, queued)["status"] == "canceled"
+    assert claude.calls == 1 and count_rows(app, JobDescription) == 1
+
+
+def test_a_caller_sees_only_its_own_jobs_unless_admin(client, admin, make_key, claude):
+    owner, other, viewer = make_key("recruiter"), make_key("recruiter"), make_key("viewer")
+    claude.reply_json(enhanced_jd())
+    job_id = submit(client, owner, "/api/interview/jd/enhance", enhance_body("REQ-O1")).get_json()["job_id"]
+    wait_for_job(client, owner, job_id)
+
+    assert_error(client.get(f"/api/jobs/{job_id}", headers=other), 404)
+    assert_error(client.post(f"/api/jobs/{job_id}/cancel", headers=other), 404)
+    assert_error(client.get(f"/api/jobs/{job_id}/deliveries", headers=other), 404)
+    assert_error(client.get(f"/api/jobs/{job_id}", headers=viewer), 404)
+    assert client.get(f"/api/jobs/{job_id}", headers=admin).status_code == 200
+    assert client.get("/api/jobs", headers=other).get_json()["jobs"] == []
+    assert [j["job_id"] for j in client.get("/api/jobs", headers=admin).get_json()["jobs"]] == [job_id]
+    assert_error(client.post(f"/api/jobs/{job_id}/cancel", headers=viewer), 403)
+    assert_error(client.get("/api/jobs/job_unknown", headers=admin), 404)
+
+
+def test_list_filters_by_requisition_and_status_with_cursor_pagination(client, admin, claude):
+    ids = []
+    for n in range(5):
+        claude.reply_json(enhanced_jd())
+        ids.append(submit(client, admin, "/api/interview/jd/enhance", enhance_body(f"REQ-L{n % 2}", replace=True)).get_json()["job_id"])
+        wait_for_job(client, admin, ids[-1])
+    first = client.get("/api/jobs?limit=2", headers=admin).get_json()
+    second = client.get(f"/api/jobs?limit=2&cursor={first['next_cursor']}", headers=admin).get_json()
+    third = client.get(f"/api/jobs?limit=2&cursor={second['next_cursor']}", headers=admin).get_json()
+    assert [j["job_id"] for j in first["jobs"] + second["jobs"] + third["jobs"]] == ids[::-1]
+    assert third["next_cursor"] is None
+    by_req = client.get("/api/jobs?req_id=REQ-L1", headers=admin).get_json()["jobs"]
+    assert [j["job_id"] for j in by_req] == [ids[3], ids[1]]
+    assert client.get("/api/jobs?status=failed", headers=admin).get_json()["jobs"] == []
+    assert len(client.get("/api/jobs?status=succeeded", headers=admin).get_json()["jobs"]) == 5
+    assert_error(client.get("/api/jobs?status=done", headers=admin), 400, "status")
+    assert_error(client.get("/api/jobs?cursor=not-a-cursor", headers=admin), 400, "cursor")
+
+
+def test_a_running_job_reports_its_step(app_factory, admin, claude):
+    app = app_factory(ENABLE_QUESTION_CACHE=True)
+    client = app.test_client()
+    from tests.stub_messages_api import fill_slots, filled_questions, interview_plan
+
+    claude.reply_for_schema("EnhancedJobDescription", enhanced_jd())
+    claude.reply_for_schema("InterviewPlan", interview_plan(["Kafka consumer lag", "Idempotent refunds", "Postgres locks",
+                                                             "Incident review", "API versioning"]))
+    claude.reply_for_schema("InterviewQuestions", lambda body: filled_questions(fill_slots(body)), delay=0.6)
+    job_id = submit(client, admin, "/api/interview/workflow/full", workflow_body("REQ-S1")).get_json()["job_id"]
+    seen = set()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/jobs/{job_id}", headers=admin).get_json()["job"]
+        seen.add(job["step"])
+        if job["status"] == "succeeded":
+            break
+        time.sleep(0.05)
+    assert job["status"] == "succeeded", job
+    assert job["step"] is None
+    assert any(step and step.startswith("filling ") and step.endswith(" of 5") for step in seen), seen
+
+
+def test_a_job_whose_worker_died_is_redone_without_paying_twice(client, admin, claude, app):
+    """The sweep takes a running job whose heartbeat stopped, and the redo reuses what was stored."""
+    claude.reply_json(enhanced_jd(), usage={"input_tokens": 100, "output_tokens": 10})
+    enhanced = wait_for_job(client, admin, submit(client, admin, "/api/interview/jd/enhance", enhance_body("REQ-R1")).get_json()["job_id"])
+    # Make it look as if its worker died after storing the job description, before the job ended.
+    with app.app_context():
+        job = db.session.get(Job, enhanced["job_id"])
+        job.status, job.result_body, job.result_status, job.finished_at = "running", None, None, None
+        job.heartbeat_at = utcnow() - timedelta(seconds=app.config["JOB_STALE_SECONDS"] + 1)
+        log = db.session.scalars(db.select(GenerationLog).where(GenerationLog.job_id == job.id)).one()
+        log.status = "in_progress"
+        db.session.commit()
+    counts = app.extensions["job_queue"].sweep_once()
+
+    assert counts["requeued"] == 1
+    redone = wait_for_job(client, admin, enhanced["job_id"])
+    assert redone["status"] == "succeeded" and redone["attempts"] == 2
+    assert redone["result"] == enhanced["result"]  # rebuilt from the stored row and its audit: same tokens
+    assert claude.calls == 1 and count_rows(app, JobDescription) == 1
+    with app.app_context():
+        assert db.session.scalars(db.select(GenerationLog.status).where(GenerationLog.job_id == job.id)).all() == ["success"]
+
+
+def test_a_job_past_its_attempts_or_timeout_is_failed_never_left_running(client, admin, app):
+    with app.app_context():
+        old = utcnow() - timedelta(seconds=app.config["JOB_STALE_SECONDS"] + 1)
+        for job_id, attempts, started in (("job_" + "a" * 32, 3, old), ("job_" + "b" * 32, 1, utcnow() - timedelta(hours=2))):
+            db.session.add(Job(id=job_id, operation="jd_enhancement", method="POST", path="/api/interview/jd/enhance",
+                               owner_user_id="apikey:0", owner_role="admin", req_id="REQ-T1", request={"body": enhance_body("REQ-T1"), "args": {}},
+                               status="running", attempts=attempts, max_attempts=3, created_at=started, started_at=started,
+                               heartbeat_at=old))
+        db.session.commit()
+    app.config["JOB_TIMEOUT_SECONDS"] = 3600
+    counts = app.extensions["job_queue"].sweep_once()
+    assert counts["failed"] == 2
+    lost, timed_out = (client.get(f"/api/jobs/job_{c * 32}", headers=admin).get_json()["job"] for c in "ab")
+    assert lost["status"] == "failed" and lost["http_status"] == 503 and "stopped 3 times" in lost["error"]["error"]
+    assert timed_out["status"] == "failed" and timed_out["http_status"] == 504
+    assert count_rows(app, Interview) == 0
+
+
+def test_the_same_idempotency_key_without_the_preference_is_another_request(client, admin, claude):
+    claude.reply_json(enhanced_jd())
+    headers = {**admin, "Idempotency-Key": "async-key-2"}
+    job_id = submit(client, headers, "/api/interview/jd/enhance", enhance_body("REQ-I2")).get_json()["job_id"]
+    wait_for_job(client, admin, job_id)
+    assert_error(client.post("/api/interview/jd/enhance", json=enhance_body("REQ-I2"), headers=headers), 422)
+
+
+def test_metrics_count_jobs_by_status_and_time_them(client, admin, claude):
+    claude.reply_json(enhanced_jd())
+    wait_for_job(client, admin, submit(client, admin, "/api/interview/jd/enhance", enhance_body("REQ-P1")).get_json()["job_id"])
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'techscreen_jobs{status="succeeded"} 1.0' in text
+    assert 'techscreen_jobs{status="queued"} 0.0' in text
+    assert 'techscreen_jobs_finished_total{operation="jd_enhancement",status="succeeded"}' in text
+    assert 'techscreen_job_queue_wait_seconds_count{operation="jd_enhancement"}' in text
+    assert 'techscreen_job_run_seconds_count{operation="jd_enhancement",outcome="succeeded"}' in text
