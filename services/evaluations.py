@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from models import Evaluation, EvaluationQuestion, Interview, db, utcnow
+from models import Evaluation, EvaluationQuestion, GenerationLog, Interview, db, utcnow
 from prompts import ASSESSMENT_SCHEMA, PROMPT_VERSION, build_assessment_messages
 from services.audit import audited_operation
 from services.progress import report
@@ -312,17 +312,30 @@ def list_evaluations_for_requisition(req_id):
 
 
 def delete_evaluation(evaluation_id):
-    """Erase one evaluation with its answers and results. Raises NotFound (404)."""
+    """Erase one evaluation with its answers and results, and the job that scored it (whose answer
+    holds the scorecard). Raises NotFound (404)."""
+    from services.jobs import delete_jobs
+
     evaluation = get_evaluation(evaluation_id)
+    job_ids = db.session.scalars(
+        db.select(GenerationLog.job_id).where(GenerationLog.evaluation_id == evaluation_id, GenerationLog.job_id.is_not(None))
+    ).all()
     db.session.delete(evaluation)
+    delete_jobs(db.session, job_ids)
     db.session.commit()
 
 
 def erase_candidate(candidate_id):
     """Erase every evaluation (answers and results) of a candidate; return how many. Idempotent."""
+    from models import Job
+    from services.jobs import delete_jobs
+
     ids = db.session.scalars(db.select(Evaluation.id).where(Evaluation.candidate_id == candidate_id)).all()
+    # The candidate's scoring jobs hold their answers (until the job ends) and their scorecards.
+    job_ids = db.session.scalars(db.select(Job.id).where(Job.candidate_id == candidate_id)).all()
     if ids:
         db.session.execute(db.delete(EvaluationQuestion).where(EvaluationQuestion.evaluation_id.in_(ids)))
         db.session.execute(db.delete(Evaluation).where(Evaluation.id.in_(ids)))
-        db.session.commit()
+    delete_jobs(db.session, job_ids)
+    db.session.commit()
     return len(ids)

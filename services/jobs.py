@@ -228,6 +228,20 @@ def cancel_job(job_id, *, principal):
     return job
 
 
+def delete_jobs(session, job_ids):
+    """Delete these jobs with their webhook deliveries and attempts in ``session`` (the caller
+    commits). Used when a candidate's data is erased: a scoring job holds answers and a scorecard."""
+    from models import WebhookAttempt, WebhookDelivery
+
+    job_ids = [job_id for job_id in set(job_ids) if job_id]
+    if not job_ids:
+        return
+    deliveries = db.select(WebhookDelivery.id).where(WebhookDelivery.job_id.in_(job_ids))
+    session.execute(db.delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(deliveries)))
+    session.execute(db.delete(WebhookDelivery).where(WebhookDelivery.job_id.in_(job_ids)))
+    session.execute(db.delete(Job).where(Job.id.in_(job_ids)))
+
+
 def job_counts():
     """Return {status: number of jobs} for every status in STATUSES (0 when none)."""
     counts = dict(db.session.execute(db.select(Job.status, func.count()).group_by(Job.status)).all())

@@ -317,3 +317,96 @@ def test_metrics_count_jobs_by_status_and_time_them(client, admin, claude):
     assert 'techscreen_jobs_finished_total{operation="jd_enhancement",status="succeeded"}' in text
     assert 'techscreen_job_queue_wait_seconds_count{operation="jd_enhancement"}' in text
     assert 'techscreen_job_run_seconds_count{operation="jd_enhancement",outcome="succeeded"}' in text
+
+
+def _with_webhook_secret(app, headers, url=None):
+    from services.webhooks import set_webhook
+    from tests.helpers import api_key_id
+
+    with app.app_context():
+        return set_webhook(api_key_id(app, headers), url=url, encryption_key=app.config["WEBHOOK_ENCRYPTION_KEY"],
+                           allowed_hosts=app.config["WEBHOOK_ALLOWED_HOSTS"])[1]
+
+
+@pytest.mark.parametrize("url, reason", [
+    ("https://10.0.0.7/hook", "private"),
+    ("https://127.0.0.1/hook", "loopback"),
+    ("https://169.254.169.254/latest/meta-data", "metadata"),
+    ("https://[::1]/hook", "loopback"),
+    ("http://93.184.215.14/hook", "http"),
+    ("https://user:pw@93.184.215.14/hook", "userinfo"),
+    ("ftp://93.184.215.14/hook", "https"),
+])
+def test_a_callback_url_that_could_reach_inside_is_refused_before_a_job_is_stored(client, admin, app, claude, url, reason):
+    _with_webhook_secret(app, admin)
+    response = client.post("/api/interview/jd/enhance", json=enhance_body("REQ-X1", callback_url=url), headers={**admin, **ASYNC})
+    body = assert_error(response, 400, "callback_url")
+    assert reason in body["errors"]["callback_url"][0].lower() or reason in body["error"].lower(), body
+    assert count_rows(app, Job) == 0 and claude.calls == 0
+
+
+def test_a_callback_needs_a_key_with_a_webhook_secret(client, admin, app, claude):
+    response = client.post("/api/interview/jd/enhance", json=enhance_body("REQ-X2", callback_url="https://93.184.215.14/hook"),
+                           headers={**admin, **ASYNC})
+    body = assert_error(response, 400, "callback_url")
+    assert "set-webhook" in body["errors"]["callback_url"][0]
+    assert count_rows(app, Job) == 0
+
+
+def test_an_embedded_job_posts_its_signed_end_to_the_callback_and_records_each_attempt(app_factory, admin, claude, httpserver):
+    from standardwebhooks import Webhook
+    from werkzeug import Response
+
+    app = app_factory(WEBHOOK_ALLOWED_HOSTS="127.0.0.1")
+    client = app.test_client()
+    secret = _with_webhook_secret(app, admin, url=httpserver.url_for("/default"))
+    received = []
+
+    def answer(request):
+        received.append((request.get_data(), dict(request.headers)))
+        return Response(status=500 if len(received) < 3 else 200)
+
+    httpserver.expect_request("/default", method="POST").respond_with_handler(answer)
+    for _ in range(3):  # the failure's webhook: job.failed
+        claude.reply_status(529, error_type="overloaded_error", message="Overloaded")
+    job_id = submit(client, admin, "/api/interview/jd/enhance", enhance_body("REQ-X3")).get_json()["job_id"]
+    job = wait_for_job(client, admin, job_id)
+    deadline = time.monotonic() + 20
+    while len(received) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    assert job["status"] == "failed" and job["callback_url"] == httpserver.url_for("/default")
+    assert len(received) == 3
+    payload = Webhook(secret).verify(received[-1][0], received[-1][1])
+    assert payload["type"] == "job.failed" and payload["data"]["http_status"] == 503
+    assert payload["data"]["error"] == job["error"]
+    with pytest.raises(Exception):
+        Webhook("whsec_" + "A" * 43 + "=").verify(received[-1][0], received[-1][1])
+    deadline = time.monotonic() + 5
+    while True:
+        deliveries = client.get(f"/api/jobs/{job_id}/deliveries", headers=admin).get_json()["deliveries"]
+        if deliveries[0]["status"] == "delivered" or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    [delivery] = deliveries
+    assert delivery["status"] == "delivered" and delivery["event_type"] == "job.failed"
+    assert [(a["attempt"], a["outcome"], a["status_code"]) for a in delivery["attempt_log"]] == [
+        (1, "http_error", 500), (2, "http_error", 500), (3, "delivered", 200)]
+    assert {headers["Webhook-Id"] for _, headers in received} == {delivery["message_id"]}
+
+
+def test_erasing_a_candidate_erases_their_scoring_jobs(client, admin, claude, app):
+    jd = enhance(client, admin, claude, "REQ-G1")
+    claude.reply_json(interview_kit())
+    interview_id = client.post("/api/interview/generate", json={"req_id": "REQ-G1", "job_description_id": jd["job_description_id"]},
+                               headers=admin).get_json()["interview_id"]
+    claude.reply_json(assessment({1: [(f"Criterion 1.{i}", False, "") for i in range(1, 9)]}))
+    body = {"candidate_id": "CAND-ERASE", "mode": "ai", "answers": [{"question_number": 1, "answer_text": "An answer."}]}
+    job_id = submit(client, admin, f"/api/interview/{interview_id}/evaluations", body).get_json()["job_id"]
+    assert wait_for_job(client, admin, job_id)["status"] == "succeeded"
+
+    erased = client.delete("/api/candidates/CAND-ERASE", headers=admin)
+
+    assert erased.status_code == 200 and erased.get_json()["deleted"] == 1
+    assert_error(client.get(f"/api/jobs/{job_id}", headers=admin), 404)
+    assert count_rows(app, Job) == 0
