@@ -14,6 +14,7 @@ from services.api_keys import (
     set_token_budgets,
 )
 from services.errors import ServiceError
+from services.webhooks import set_webhook
 
 
 def register_cli(app):
@@ -126,3 +127,25 @@ def set_budget(key_id, daily, monthly):
         raise click.ClickException(exc.message) from None
     show = lambda v: "default" if v is None else f"{v:,}"  # noqa: E731
     click.echo(f"API key {key.id} ({key.name}): daily {show(key.daily_token_budget)}, monthly {show(key.monthly_token_budget)} tokens.")
+
+
+@api_keys.command("set-webhook")
+@click.argument("key_id", type=int)
+@click.option("--url", help="Default callback URL of the key's jobs (https; plain http only for WEBHOOK_ALLOWED_HOSTS); "
+                            "omitted: keep the stored one; '' clears it")
+def set_webhook_command(key_id, url):
+    """Make a new webhook signing secret for an API key (replacing any old one) and print it once."""
+    config = current_app.config
+    try:
+        key, secret = set_webhook(key_id, url=url, encryption_key=config.get("WEBHOOK_ENCRYPTION_KEY"),
+                                  allowed_hosts=config.get("WEBHOOK_ALLOWED_HOSTS", ""))
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    except ValueError as exc:  # a bad WEBHOOK_ALLOWED_HOSTS entry
+        raise click.ClickException(str(exc)) from None
+    default = key.webhook_url or "none (each job names its callback_url)"
+    click.echo(f"API key {key.id} ({key.name}): new webhook signing secret; default URL {default}.")
+    click.echo("Any previous secret no longer signs deliveries. Store it now; it cannot be shown again:")
+    click.echo(secret)
+    click.echo("Receivers verify each delivery with standardwebhooks.Webhook(secret).verify(body, headers), "
+               "on the raw body and the webhook-id / webhook-timestamp / webhook-signature headers; dedupe on webhook-id.")
