@@ -9,7 +9,7 @@ from flask_migrate import Migrate
 
 from claude_client import build_claude_client, deprecation_warnings
 from cli import register_cli
-from config import config_from_env, resolve_provider
+from config import ConfigError, config_from_env, resolve_provider
 from database import engine_options, install_connection_hooks
 from models import db
 from observability import configure_logging, register_request_ids
@@ -34,6 +34,7 @@ def create_app(config_class=None, **overrides):
     app.config.update(overrides)
     app.json.sort_keys = False  # keep the contract's field order
     provider = resolve_provider(app.config)
+    _check_webhook_settings(app.config)
     configure_logging(app.config)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app)
 
@@ -65,6 +66,23 @@ def create_app(config_class=None, **overrides):
     app.extensions["job_queue"] = JobQueue.from_app(app, build_performers(app))
     log.info("TechScreen started: provider=%s model=%s", provider, app.extensions["claude"].model)
     return app
+
+
+def _check_webhook_settings(config):
+    """Refuse at startup a WEBHOOK_ALLOWED_HOSTS entry or WEBHOOK_ENCRYPTION_KEY that cannot work
+    (rather than a 500 on the first request with a callback). Raises ConfigError naming the setting."""
+    from services.errors import ServiceError
+    from services.webhooks import encrypt_secret, parse_allowed_hosts
+
+    try:
+        parse_allowed_hosts(config.get("WEBHOOK_ALLOWED_HOSTS") or "")
+    except ValueError as exc:
+        raise ConfigError(f"WEBHOOK_ALLOWED_HOSTS: {exc}") from None
+    if config.get("WEBHOOK_ENCRYPTION_KEY"):
+        try:
+            encrypt_secret("whsec_check", config["WEBHOOK_ENCRYPTION_KEY"])
+        except ServiceError as exc:
+            raise ConfigError(f"WEBHOOK_ENCRYPTION_KEY: {exc.message}") from None
 
 
 def _tidy_retry_after(response):

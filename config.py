@@ -177,11 +177,15 @@ class Config:
     JOB_HEARTBEAT_SECONDS = _env_float("JOB_HEARTBEAT_SECONDS", 5.0)
     JOB_STALE_SECONDS = _env_float("JOB_STALE_SECONDS", 60.0)
     JOB_MAX_ATTEMPTS = _env_int("JOB_MAX_ATTEMPTS", 3)
-    # A job running (or queued) longer than this is failed (504 envelope), whatever its heartbeat says.
+    # A job running (or queued) longer than this since its latest start (or submission) is failed
+    # (504 envelope), whatever its heartbeat says.
     JOB_TIMEOUT_SECONDS = _env_float("JOB_TIMEOUT_SECONDS", 1800.0)
     # How often each worker (and the web process in embedded mode) sweeps for stale jobs and due
     # webhook deliveries (s).
     JOB_SWEEP_SECONDS = _env_float("JOB_SWEEP_SECONDS", 15.0)
+    # A Celery worker serves its own metrics here (worker.py); unset: not served.
+    WORKER_METRICS_PORT = _env_int("WORKER_METRICS_PORT", None)
+    WORKER_METRICS_HOST = os.environ.get("WORKER_METRICS_HOST") or "127.0.0.1"
 
     # Webhooks (services/webhooks.py), signed per the Standard Webhooks specification.
     # Fernet key (cryptography) that encrypts each API key's signing secret at rest; make one with

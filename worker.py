@@ -5,6 +5,11 @@ Builds the Flask app with ``create_app`` from the same environment as the web se
 queue (services/job_queue.py): tasks carry job and webhook-delivery ids; the job's state lives
 in the service's database. Each worker's main process also runs the sweep that redoes the jobs
 of dead workers and sends due webhook deliveries. CELERY_BROKER_URL is required.
+
+Metrics: the jobs' counters (job ends, queue wait, run time, webhook attempts, Claude calls and
+tokens) are counted in the worker. WORKER_METRICS_PORT serves them for Prometheus at
+http://WORKER_METRICS_HOST:PORT/metrics; with the prefork pool set PROMETHEUS_MULTIPROC_DIR too (a
+directory of this worker's own), so every pool process is counted.
 """
 
 from celery.signals import worker_process_init, worker_ready, worker_shutting_down
@@ -32,6 +37,11 @@ def _forget_inherited_connections(**kwargs):
 @worker_ready.connect
 def _start_sweeper(**kwargs):
     queue.start_sweeper()
+    port = flask_app.config.get("WORKER_METRICS_PORT")
+    if port:
+        from services.metrics import serve_worker_metrics
+
+        serve_worker_metrics(port, flask_app.config.get("WORKER_METRICS_HOST") or "127.0.0.1")
 
 
 @worker_shutting_down.connect

@@ -210,6 +210,8 @@ class GenerationLogSchema(Schema):
     tokens_avoided = fields.Integer()
     job_description_id = fields.Integer(allow_none=True)
     interview_id = fields.Integer(allow_none=True)
+    evaluation_id = fields.Integer(allow_none=True, metadata={"description": "candidate_scoring: the scorecard stored."})
+    job_id = fields.String(allow_none=True, metadata={"description": "The asynchronous job the operation ran for (GET /api/jobs/<job_id>); null for a synchronous request."})
     request_id = fields.String(allow_none=True, metadata={"description": "X-Request-ID of the HTTP request that ran the operation."})
     started_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)
@@ -259,7 +261,7 @@ _LOG_EXAMPLE = {
     "error_kind": None, "error_message": None, "provider": "anthropic", "model": "claude-sonnet-5-5", "effort": "high",
     "prompt_version": "v3", "claude_calls": 2, "input_tokens": 1000, "output_tokens": 500, "cache_creation_input_tokens": 200,
     "cache_read_input_tokens": 3000, "tokens_used": 4700, "cost_usd": "0.007800", "unpriced_calls": 0, "latency_ms": 8125,
-    "cache_hits": 0, "cache_misses": 0, "tokens_avoided": 0, "job_description_id": 77, "interview_id": None,
+    "cache_hits": 0, "cache_misses": 0, "tokens_avoided": 0, "job_description_id": 77, "interview_id": None, "evaluation_id": None, "job_id": None,
     "request_id": "5f0c2b7e9d3a4c1b8e6f2a7d9c0b1e3f",
     "started_at": "2026-11-01T09:30:00.125000+00:00", "completed_at": "2026-11-01T09:30:08.250000+00:00",
 }

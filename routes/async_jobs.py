@@ -14,7 +14,7 @@ import functools
 import json
 import re
 
-from flask import current_app, g, request
+from flask import current_app, g, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from observability import current_request_id
@@ -93,11 +93,14 @@ def _submit(operation, body, args, callback_url):
         message = "The job queue is unavailable; try again shortly"
         jobs.fail_unqueued(job.id, 503, {"success": False, "error": message})
         return error_response(503, message, headers={"Retry-After": "5"})
-    response = current_app.response_class(
-        json.dumps({"success": True, "job_id": job.id, "status": job.status, "links": jobs.job_links(job)}),
-        status=202, mimetype="application/json",
-    )
-    response.headers["Location"] = f"/api/jobs/{job.id}"
+    response = jsonify({"success": True, "job_id": job.id, "status": job.status, "links": jobs.job_links(job)})
+    response.status_code = 202
+    return accepted_headers(response, job.id)
+
+
+def accepted_headers(response, job_id):
+    """Give a 202 answer (first or replayed) its Location and Preference-Applied headers."""
+    response.headers["Location"] = f"/api/jobs/{job_id}"
     response.headers["Preference-Applied"] = "respond-async"
     return response
 

@@ -48,6 +48,10 @@ def idempotent(view):
         if isinstance(claimed, idempotency.Replay):
             response = current_app.response_class(claimed.body, status=claimed.status, mimetype="application/json")
             response.headers["Idempotent-Replayed"] = "true"
+            if claimed.status == 202:  # a job: the replay names it as the first answer did
+                from routes.async_jobs import accepted_headers
+
+                accepted_headers(response, json.loads(claimed.body)["job_id"])
             return response
         try:
             response = current_app.make_response(view(*args, **kwargs))

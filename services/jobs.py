@@ -507,7 +507,8 @@ def sweep(config, *, enqueue_job, enqueue_delivery, now=None):
     counts = {"requeued": 0, "failed": 0, "deliveries": 0}
     with Session(db.engine) as session:
         candidates = session.scalars(
-            db.select(Job).where(Job.status.in_(("queued", "running")), Job.heartbeat_at < stale)
+            db.select(Job).where(Job.status.in_(("queued", "running")),
+                                 or_(Job.heartbeat_at < stale, func.coalesce(Job.started_at, Job.created_at) < too_old))
         ).all()
         rows = [(job.id, job.status, job.attempts, job.max_attempts, job.created_at, job.started_at, job.heartbeat_at, job.req_id, job.operation)
                 for job in candidates]
@@ -518,7 +519,7 @@ def sweep(config, *, enqueue_job, enqueue_delivery, now=None):
                     result_body=json.dumps(_envelope(message, req_id)), operation=operation):
                 counts["failed"] += 1
             continue
-        if status == "running":
+        if status == "running" and heartbeat_at < stale:
             if attempts >= max_attempts:
                 message = f"The job's worker stopped {attempts} times before it finished; submit it again"
                 if _end(job_id, worker=None, attempt=None, status="failed", result_status=503,
@@ -536,7 +537,7 @@ def sweep(config, *, enqueue_job, enqueue_delivery, now=None):
                 log.warning("Job %s: worker lost on attempt %s; queued again", job_id, attempts)
                 enqueue_job(job_id)
                 counts["requeued"] += 1
-        elif heartbeat_at < lost_message:
+        elif status == "queued" and heartbeat_at < lost_message:
             with Session(db.engine) as session:
                 changed = session.execute(
                     update(Job).where(Job.id == job_id, Job.status == "queued", Job.heartbeat_at < lost_message)

@@ -131,6 +131,18 @@ class _Fixed:
         return iter(self.families)
 
 
+def serve_worker_metrics(port, host="127.0.0.1"):
+    """Serve this worker's metrics (all its pool processes when PROMETHEUS_MULTIPROC_DIR is set) at
+    http://host:port/metrics with prometheus-client's own HTTP server (a daemon thread)."""
+    from prometheus_client import start_http_server
+
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    start_http_server(int(port), addr=host, registry=registry)
+
+
 def exposition():
     """Return (body bytes, content type) in the Prometheus text format, all workers aggregated."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

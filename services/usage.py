@@ -72,6 +72,8 @@ LOG_FIELDS = (
     "tokens_avoided",
     "job_description_id",
     "interview_id",
+    "evaluation_id",
+    "job_id",
     "request_id",
     "started_at",
     "completed_at",

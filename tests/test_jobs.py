@@ -174,6 +174,8 @@ def test_idempotency_key_replays_the_same_job(client, admin, claude, app):
     replay = submit(client, headers, "/api/interview/jd/enhance", enhance_body("REQ-I1"))
     assert replay.get_json()["job_id"] == first.get_json()["job_id"]
     assert replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.headers["Location"] == first.headers["Location"]
+    assert replay.headers["Preference-Applied"] == "respond-async"
     wait_for_job(client, admin, first.get_json()["job_id"])
     assert count_rows(app, Job) == 1 and claude.calls == 1
 
@@ -410,3 +412,24 @@ def test_erasing_a_candidate_erases_their_scoring_jobs(client, admin, claude, ap
     assert erased.status_code == 200 and erased.get_json()["deleted"] == 1
     assert_error(client.get(f"/api/jobs/{job_id}", headers=admin), 404)
     assert count_rows(app, Job) == 0
+
+
+def test_a_job_running_past_its_timeout_is_failed_even_with_a_live_heartbeat(client, admin, app):
+    with app.app_context():
+        started = utcnow() - timedelta(seconds=120)
+        db.session.add(Job(id="job_" + "c" * 32, operation="jd_enhancement", method="POST", path="/api/interview/jd/enhance",
+                           owner_user_id="apikey:0", owner_role="admin", req_id="REQ-T2", request={"body": enhance_body("REQ-T2"), "args": {}},
+                           status="running", attempts=1, max_attempts=3, created_at=started, started_at=started, heartbeat_at=utcnow()))
+        db.session.commit()
+    app.config["JOB_TIMEOUT_SECONDS"] = 60
+    assert app.extensions["job_queue"].sweep_once()["failed"] == 1
+    job = client.get("/api/jobs/job_" + "c" * 32, headers=admin).get_json()["job"]
+    assert job["status"] == "failed" and job["http_status"] == 504
+
+
+@pytest.mark.parametrize("setting, value", [("WEBHOOK_ALLOWED_HOSTS", "127.0.0.1,not a host!"), ("WEBHOOK_ENCRYPTION_KEY", "not-a-fernet-key")])
+def test_unusable_webhook_settings_stop_startup_naming_the_setting(app_factory, setting, value):
+    from config import ConfigError
+
+    with pytest.raises(ConfigError, match=setting):
+        app_factory(**{setting: value})

@@ -60,12 +60,12 @@ class Workers:
         self.tmp_path = tmp_path
         self.processes = []
 
-    def start(self, name, concurrency=2):
+    def start(self, name, concurrency=2, **env):
         log = open(self.tmp_path / f"{name}.log", "w")
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "worker", "worker", "-P", "prefork", "-c", str(concurrency),
              "-Q", self.queue, "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "-l", "INFO"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         process.log_path = log.name
         self.processes.append(process)
@@ -109,9 +109,19 @@ def celery_app(app_factory, workers):
     return app_factory(CELERY_BROKER_URL=REDIS_URL, CELERY_QUEUE=workers.queue, WEBHOOK_ALLOWED_HOSTS="127.0.0.1")
 
 
-def test_a_celery_worker_runs_the_job_to_the_synchronous_answer(celery_app, workers, admin, claude):
+def _free_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_celery_worker_runs_the_job_to_the_synchronous_answer(celery_app, workers, admin, claude, tmp_path):
     client = celery_app.test_client()
-    workers.start("w1")
+    port = _free_port()
+    (tmp_path / "metrics").mkdir()
+    workers.start("w1", WORKER_METRICS_PORT=str(port), PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
     claude.reply_json(enhanced_jd(), usage={"input_tokens": 100, "output_tokens": 50})
     claude.reply_json(interview_kit(), usage={"input_tokens": 200, "output_tokens": 300})
     job_id = submit(client, admin, "/api/interview/workflow/full", workflow_body("REQ-W1")).get_json()["job_id"]
@@ -124,6 +134,13 @@ def test_a_celery_worker_runs_the_job_to_the_synchronous_answer(celery_app, work
         worker = db.session.get(Job, job_id).worker
     assert worker.rsplit(":", 1)[1] != str(os.getpid())  # run by a worker process, not by the web app
     assert count_rows(celery_app, Interview, req_id="REQ-W1") == 1
+    # the worker serves its own metrics: the job's end, its timings and its Claude calls
+    import httpx2 as httpx
+
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    assert 'techscreen_jobs_finished_total{operation="workflow_full",status="succeeded"} 1.0' in text
+    assert 'techscreen_job_run_seconds_count{operation="workflow_full",outcome="succeeded"} 1.0' in text
+    assert 'techscreen_claude_calls_total{model="claude-sonnet-5-5",outcome="ok",purpose="jd_enhancement"} 1.0' in text
 
 
 def test_a_failure_on_a_worker_has_the_synchronous_status(celery_app, workers, admin, claude):
