@@ -3,6 +3,7 @@
 #   make run                      set up .venv, migrate, ensure a dev API key, start gunicorn
 #   make test                     set up .venv (dev requirements), run the test suite
 #   make demo FILE=path.jsonl     post a job description to the running service, print the interview
+#   make worker                   run a Celery worker for async jobs (needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0)
 #
 # Needs Python 3.11 (python3.11, or python3 if that is 3.11+). Override with PYTHON=/path/to/python.
 
@@ -19,7 +20,7 @@ export PIP_NO_INPUT := 1
 RUNTIME_STAMP := $(VENV)/.installed-requirements
 DEV_STAMP     := $(VENV)/.installed-requirements-dev
 
-.PHONY: help run test demo install install-dev migrate api-key lint clean docker-build docker-up docker-down
+.PHONY: help run test demo worker install install-dev migrate api-key lint clean docker-build docker-up docker-down
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -55,6 +56,16 @@ test: install-dev ## Run the test suite (TEST_DATABASE_URL=mysql+pymysql://... f
 demo: ## Post a JD to the running service: make demo FILE=../shared/data/job_descriptions.jsonl [LINE=3] [URL=...] [KEY=...]
 	@if [ -z "$(FILE)" ]; then echo "usage: make demo FILE=path/to/jd.jsonl|.json|.txt [LINE=N] [URL=http://127.0.0.1:8000] [KEY=...]" >&2; exit 2; fi
 	@bin/demo "$(FILE)" $(if $(LINE),--line "$(LINE)") $(if $(URL),--url "$(URL)") $(if $(KEY),--key "$(KEY)")
+
+# The web service needs the same CELERY_BROKER_URL to send its jobs here (without it, it runs them itself).
+worker: ## Run a Celery worker for async jobs: CELERY_BROKER_URL=redis://127.0.0.1:6379/0 make worker [ARGS="-c 4"]
+	@if [ -z "$(CELERY_BROKER_URL)" ]; then \
+		echo "error: CELERY_BROKER_URL is not set. A worker takes its jobs from the broker the web service sends them to:" >&2; \
+		echo "       CELERY_BROKER_URL=redis://127.0.0.1:6379/0 make worker   (and the same CELERY_BROKER_URL for make run)" >&2; \
+		echo "       Without a broker, make run runs jobs in the web process and needs no worker (README: Asynchronous jobs)." >&2; \
+		exit 2; fi
+	@$(MAKE) --no-print-directory install
+	@CELERY_BROKER_URL="$(CELERY_BROKER_URL)" exec $(VENV)/bin/celery -A worker worker --loglevel=INFO $(ARGS)
 
 migrate: install ## Apply database migrations (flask db upgrade)
 	@$(VENV)/bin/flask --app app db upgrade
