@@ -15,7 +15,6 @@ import json
 import re
 
 from flask import current_app, g, jsonify, request
-from sqlalchemy.exc import SQLAlchemyError
 
 from observability import current_request_id
 from routes.errors import error_response, failure_answer
@@ -76,7 +75,6 @@ def respond_async(operation, *, shape, schema, status=200, applies=None):
 
 
 def _submit(operation, body, args, callback_url):
-    from services import webhooks
 
     principal = g.principal
     job_operations.precheck(operation, body, args)
@@ -150,13 +148,7 @@ def _performer(app, run, shape, schema, status):
             result = run(app.extensions, job)
             body = schema.dump(shape(result))
             return status, json.loads(app.json.dumps(body))
-        except (Exception, SQLAlchemyError) as exc:  # answered as the app's error handlers would
-            from models import db
-
-            try:
-                db.session.rollback()
-            except Exception:
-                pass
+        except Exception as exc:  # noqa: BLE001 - answered as the app's error handlers answer any failure
             return failure_answer(exc, req_id=job.req_id)
 
     return perform

@@ -55,7 +55,9 @@ def failure_answer(exc, *, req_id=None):
 
     For work done outside a request (jobs): ServiceError -> its status; a database outage ->
     503; anything else -> 500 (logged). req_id: the requisition, when the error does not name it.
+    Rolls the session back first, as the handlers do.
     """
+    _rollback_quietly()
     if isinstance(exc, ServiceError):
         if exc.http_status >= 500:
             log.warning("%s: %s", exc.kind, exc.message)

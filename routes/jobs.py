@@ -5,7 +5,12 @@ from flask import g
 from routes import Blueprint
 from routes.auth import READ_ROLES, SECURITY, WRITE_ROLES, require_roles
 from routes.rate_limits import read_limit, write_limit
-from routes.schemas import JobListQuerySchema, JobListResponseSchema, JobResponseSchema, WebhookDeliveriesResponseSchema
+from routes.schemas import (
+    JobListQuerySchema,
+    JobListResponseSchema,
+    JobResponseSchema,
+    WebhookDeliveriesResponseSchema,
+)
 from services import jobs
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/jobs", description="Asynchronous jobs (Prefer: respond-async) and their webhooks")

@@ -96,3 +96,31 @@ class ClaudeTimeout(ClaudeError):
 
     http_status = 504
     kind = "claude_timeout"
+
+
+class WebhooksNotConfigured(ServiceError):
+    """WEBHOOK_ENCRYPTION_KEY is not set, so webhook secrets can be neither made nor read (400)."""
+
+    http_status = 400
+    kind = "webhooks_not_configured"
+
+    def __init__(self, message=None, **kwargs):
+        super().__init__(
+            message or "Webhooks are not configured on this server: set WEBHOOK_ENCRYPTION_KEY (a Fernet key; "
+            "make one with `python -c \"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\"`)",
+            **kwargs,
+        )
+
+
+class WebhookKeyInvalid(WebhooksNotConfigured):
+    """WEBHOOK_ENCRYPTION_KEY is not a Fernet key, or does not decrypt a stored secret (500)."""
+
+    http_status = 500
+    kind = "webhooks_misconfigured"
+
+
+class UnresolvableHost(InvalidInput):
+    """The callback URL's host does not resolve (400; a delivery retries it as a network error)."""
+
+
+# --- Secrets ------------------------------------------------------------------------------------

@@ -12,8 +12,16 @@ from decimal import Decimal
 
 from models import Evaluation, Interview, JobDescription, db
 from services.evaluations import EvaluationResult, check_can_evaluate, create_evaluation
-from services.interview_generation import GenerationResult, check_can_generate, generate_interview
-from services.jd_enhancement import EnhancementResult, check_can_enhance, enhance_job_description
+from services.interview_generation import (
+    GenerationResult,
+    check_can_generate,
+    generate_interview,
+)
+from services.jd_enhancement import (
+    EnhancementResult,
+    check_can_enhance,
+    enhance_job_description,
+)
 from services.jobs import completed_operations
 from services.pricing import TOKEN_KINDS
 from services.workflow import combine_results, retry_hint, run_full_workflow

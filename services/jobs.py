@@ -21,11 +21,11 @@ import os
 import socket
 import threading
 import uuid
-from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, or_, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from models import GenerationCall, GenerationLog, Job, db, utcnow
@@ -399,7 +399,7 @@ class _Heartbeat:
                 session.execute(update(Job).where(Job.id == self.job_id, Job.status == "running",
                                                   Job.attempts == self.attempt).values(**values))
                 session.commit()
-        except Exception as exc:  # a missed beat is retried at the next one
+        except SQLAlchemyError as exc:  # a missed beat is retried at the next one
             log.warning("Job %s heartbeat failed: %s", self.job_id, type(exc).__name__)
 
 

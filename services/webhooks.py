@@ -62,7 +62,14 @@ from sqlalchemy.orm import Session
 
 from models import ApiKey, Job, WebhookAttempt, WebhookDelivery, db, utcnow
 from services import metrics
-from services.errors import InvalidInput, NotFound, ServiceError
+from services.errors import (
+    InvalidInput,
+    NotFound,
+    ServiceError,
+    UnresolvableHost,
+    WebhookKeyInvalid,
+    WebhooksNotConfigured,
+)
 
 log = logging.getLogger("techscreen.webhooks")
 
@@ -86,37 +93,6 @@ _SHARED = ipaddress.ip_network("100.64.0.0/10")  # CGNAT (RFC 6598); not is_priv
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _HOST_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 _NUMERIC_LABEL = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)$")
-
-
-# --- Errors -------------------------------------------------------------------------------------
-
-
-class WebhooksNotConfigured(ServiceError):
-    """WEBHOOK_ENCRYPTION_KEY is not set, so webhook secrets can be neither made nor read (400)."""
-
-    http_status = 400
-    kind = "webhooks_not_configured"
-
-    def __init__(self, message=None, **kwargs):
-        super().__init__(
-            message or "Webhooks are not configured on this server: set WEBHOOK_ENCRYPTION_KEY (a Fernet key; "
-            "make one with `python -c \"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\"`)",
-            **kwargs,
-        )
-
-
-class WebhookKeyInvalid(WebhooksNotConfigured):
-    """WEBHOOK_ENCRYPTION_KEY is not a Fernet key, or does not decrypt a stored secret (500)."""
-
-    http_status = 500
-    kind = "webhooks_misconfigured"
-
-
-class UnresolvableHost(InvalidInput):
-    """The callback URL's host does not resolve (400; a delivery retries it as a network error)."""
-
-
-# --- Secrets ------------------------------------------------------------------------------------
 
 
 def generate_secret():

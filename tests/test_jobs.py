@@ -356,7 +356,7 @@ def test_a_callback_needs_a_key_with_a_webhook_secret(client, admin, app, claude
 
 
 def test_an_embedded_job_posts_its_signed_end_to_the_callback_and_records_each_attempt(app_factory, admin, claude, httpserver):
-    from standardwebhooks import Webhook
+    from standardwebhooks import Webhook, WebhookVerificationError
     from werkzeug import Response
 
     app = app_factory(WEBHOOK_ALLOWED_HOSTS="127.0.0.1")
@@ -382,7 +382,7 @@ def test_an_embedded_job_posts_its_signed_end_to_the_callback_and_records_each_a
     payload = Webhook(secret).verify(received[-1][0], received[-1][1])
     assert payload["type"] == "job.failed" and payload["data"]["http_status"] == 503
     assert payload["data"]["error"] == job["error"]
-    with pytest.raises(Exception):
+    with pytest.raises(WebhookVerificationError):
         Webhook("whsec_" + "A" * 43 + "=").verify(received[-1][0], received[-1][1])
     deadline = time.monotonic() + 5
     while True:

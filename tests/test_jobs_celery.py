@@ -21,7 +21,7 @@ from config import TestingConfig
 from models import GenerationCall, GenerationLog, Interview, Job, JobDescription, db
 from tests.helpers import count_rows, enhance_body, workflow_body
 from tests.stub_messages_api import enhanced_jd, interview_kit, schema_title
-from tests.test_jobs import ASYNC, submit, wait_for_job
+from tests.test_jobs import submit, wait_for_job
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +61,7 @@ class Workers:
         self.processes = []
 
     def start(self, name, concurrency=2, **env):
-        log = open(self.tmp_path / f"{name}.log", "w")
+        log = open(self.tmp_path / f"{name}.log", "w")  # noqa: SIM115 - the worker writes to it until stopped
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "worker", "worker", "-P", "prefork", "-c", str(concurrency),
              "-Q", self.queue, "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "-l", "INFO"],
