@@ -34,7 +34,7 @@ def create_app(config_class=None, **overrides):
     app.config.update(overrides)
     app.json.sort_keys = False  # keep the contract's field order
     provider = resolve_provider(app.config)
-    _check_webhook_settings(app.config)
+    _check_job_settings(app.config)
     configure_logging(app.config)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app)
 
@@ -68,11 +68,18 @@ def create_app(config_class=None, **overrides):
     return app
 
 
-def _check_webhook_settings(config):
-    """Refuse at startup a WEBHOOK_ALLOWED_HOSTS entry or WEBHOOK_ENCRYPTION_KEY that cannot work
-    (rather than a 500 on the first request with a callback). Raises ConfigError naming the setting."""
+def _check_job_settings(config):
+    """Refuse at startup job and webhook settings that cannot work (rather than a 500, or jobs redone
+    while their workers live): a bad WEBHOOK_ALLOWED_HOSTS entry or WEBHOOK_ENCRYPTION_KEY, and a
+    JOB_STALE_SECONDS under 3 heartbeats. Raises ConfigError naming the setting."""
     from services.errors import ServiceError
     from services.webhooks import encrypt_secret, parse_allowed_hosts
+
+    if config["JOB_STALE_SECONDS"] < 3 * config["JOB_HEARTBEAT_SECONDS"]:
+        raise ConfigError(
+            f"JOB_STALE_SECONDS ({config['JOB_STALE_SECONDS']:g}) must be at least 3 x JOB_HEARTBEAT_SECONDS "
+            f"({config['JOB_HEARTBEAT_SECONDS']:g}): a live worker's job would be taken from it"
+        )
 
     try:
         parse_allowed_hosts(config.get("WEBHOOK_ALLOWED_HOSTS") or "")

@@ -171,6 +171,9 @@ class Config:
     # the next sweep of any process).
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or None
     CELERY_QUEUE = os.environ.get("CELERY_QUEUE") or "techscreen"
+    # Webhook deliveries have a queue of their own, so a slow receiver never delays jobs.
+    # Default: "<CELERY_QUEUE>.webhooks". A worker started with -Q must name both queues.
+    CELERY_WEBHOOK_QUEUE = os.environ.get("CELERY_WEBHOOK_QUEUE") or None
     JOB_EMBEDDED_THREADS = _env_int("JOB_EMBEDDED_THREADS", 4)
     # A running job's worker touches heartbeat_at this often (s); a job whose heartbeat is older than
     # JOB_STALE_SECONDS (its worker died) is queued again, up to JOB_MAX_ATTEMPTS attempts, then failed.

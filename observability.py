@@ -25,6 +25,8 @@ from flask import g, request
 current_request_id = contextvars.ContextVar("techscreen_request_id", default=None)
 # The asynchronous job being run (services/jobs.py), stored on its generation_logs rows.
 current_job_id = contextvars.ContextVar("techscreen_job_id", default=None)
+# The attempt number that claimed it: only that attempt may store the job's results.
+current_job_attempt = contextvars.ContextVar("techscreen_job_attempt", default=None)
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _EXTRA_FIELDS = ("method", "route", "status", "latency_ms", "user", "anthropic_request_id", "operation", "outcome")
 request_log = logging.getLogger("techscreen.request")

@@ -17,10 +17,9 @@ import re
 from flask import current_app, g, jsonify, request
 
 from observability import current_request_id
-from routes.errors import error_response, failure_answer
+from routes.errors import failure_answer
 from services import job_operations, jobs
 from services.errors import InvalidInput
-from services.job_queue import QueueUnavailable
 
 PREFER_PARAMETER = {
     "in": "header",
@@ -32,10 +31,10 @@ PREFER_PARAMETER = {
     "(400/401/403/404/409/413/415/422/429) is still answered synchronously.",
     "example": "respond-async",
 }
-ASYNC_RESPONSE = {
-    "description": "Accepted as a job (with `Prefer: respond-async`): `{success, job_id, status: queued, links}`. "
-    "Headers: Location (the job), Preference-Applied: respond-async.",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobAccepted"}}},
+# OpenAPI headers of the 202 answer.
+ACCEPTED_HEADERS = {
+    "Location": {"description": "The job: GET it to poll.", "schema": {"type": "string", "example": "/api/jobs/job_3f6c1c9e2b0e4a579c550b8f2f1c7d10"}},
+    "Preference-Applied": {"description": "respond-async (RFC 7240).", "schema": {"type": "string", "example": "respond-async"}},
 }
 
 # operation -> (shape(result) -> response dict, response schema class, success status)
@@ -65,7 +64,8 @@ def respond_async(operation, *, shape, schema, status=200, applies=None):
             wanted = prefers_async() and (applies is None or applies(body))
             if not wanted:
                 if callback_url is not None:
-                    raise InvalidInput("callback_url", "is only used with the header Prefer: respond-async")
+                    raise InvalidInput("callback_url", "is only used with the header Prefer: respond-async"
+                                       if applies is None or applies(body) else "is only used by requests that run as a job")
                 return view(body, **args)
             return _submit(operation, body, args, callback_url)
 
@@ -75,22 +75,11 @@ def respond_async(operation, *, shape, schema, status=200, applies=None):
 
 
 def _submit(operation, body, args, callback_url):
-
-    principal = g.principal
-    job_operations.precheck(operation, body, args)
-    callback_url = _callback_for(principal, callback_url)
-    job = jobs.submit_job(
-        operation=operation, method=request.method, path=request.path, principal=principal, body=body, args=args,
-        req_id=body.get("req_id") or _interview_req_id(args), candidate_id=body.get("candidate_id"),
-        callback_url=callback_url, request_id=current_request_id.get(),
-        max_attempts=current_app.config["JOB_MAX_ATTEMPTS"],
+    job = job_operations.accept(
+        queue=current_app.extensions["job_queue"], config=current_app.config, operation=operation,
+        principal=g.principal, body=body, args=args, callback_url=callback_url, method=request.method,
+        path=request.path, request_id=current_request_id.get(),
     )
-    try:
-        current_app.extensions["job_queue"].enqueue_job(job.id)
-    except QueueUnavailable:
-        message = "The job queue is unavailable; try again shortly"
-        jobs.fail_unqueued(job.id, 503, {"success": False, "error": message})
-        return error_response(503, message, headers={"Retry-After": "5"})
     response = jsonify({"success": True, "job_id": job.id, "status": job.status, "links": jobs.job_links(job)})
     response.status_code = 202
     return accepted_headers(response, job.id)
@@ -103,52 +92,23 @@ def accepted_headers(response, job_id):
     return response
 
 
-def _callback_for(principal, callback_url):
-    """The job's webhook URL: the request's, else the API key's default; checked against SSRF rules."""
-    from services import webhooks
-
-    config = current_app.config
-    if principal.api_key_id is None:
-        if callback_url is not None:
-            raise InvalidInput("callback_url", "webhooks need API-key authentication (the signing secret belongs to the key)")
-        return None
-    secret, default_url = webhooks.webhook_settings(principal.api_key_id, config.get("WEBHOOK_ENCRYPTION_KEY"))
-    url = callback_url or default_url
-    if url is None:
-        return None
-    if secret is None:
-        raise InvalidInput(
-            "callback_url", "this API key has no webhook signing secret; an admin makes one with "
-            "`flask --app app api-keys set-webhook KEY_ID`",
-        )
-    webhooks.check_callback_url(url, webhooks.parse_allowed_hosts(config.get("WEBHOOK_ALLOWED_HOSTS", "")))
-    return url
-
-
-def _interview_req_id(args):
-    if "interview_id" not in args:
-        return None
-    from models import Interview, db
-
-    return db.session.scalar(db.select(Interview.req_id).where(Interview.id == args["interview_id"]))
-
-
 def build_performers(app):
     """Return {operation: perform(job) -> (status, body dict)} for services.jobs.JobRunner."""
     performers = {}
-    for operation, run in job_operations.RUNS.items():
+    for operation in job_operations.RUNS:
         shape, schema, status = _SHAPES[operation]
-        performers[operation] = _performer(app, run, shape, schema(), status)
+        performers[operation] = _performer(app, shape, schema(), status)
     return performers
 
 
-def _performer(app, run, shape, schema, status):
+def _performer(app, shape, schema, status):
     def perform(job):
         try:
-            result = run(app.extensions, job)
+            result = job_operations.perform(app.extensions, job)
             body = schema.dump(shape(result))
             return status, json.loads(app.json.dumps(body))
         except Exception as exc:  # noqa: BLE001 - answered as the app's error handlers answer any failure
-            return failure_answer(exc, req_id=job.req_id)
+            # the synchronous call's envelope names the body's req_id (not the interview's, for scoring)
+            return failure_answer(exc, req_id=(job.request or {}).get("body", {}).get("req_id"))
 
     return perform

@@ -62,9 +62,11 @@ def failure_answer(exc, *, req_id=None):
         if exc.http_status >= 500:
             log.warning("%s: %s", exc.kind, exc.message)
         return exc.http_status, envelope(exc.message, req_id=exc.req_id or req_id, errors=exc.errors, extra=exc.extra)
-    if isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+    if isinstance(exc, OperationalError):
         log.error("Database unavailable: %s", type(getattr(exc, "orig", None) or exc).__name__)
         return 503, envelope("The database is unavailable; try again shortly", req_id=req_id)
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return 503, envelope("The database connection was lost; try again shortly", req_id=req_id)
     log.error("Unhandled exception in a job", exc_info=exc)
     return 500, envelope("Internal server error", req_id=req_id)
 

@@ -4,7 +4,7 @@ from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from routes import MAX_ID, Blueprint, guard_ids
-from routes.async_jobs import PREFER_PARAMETER, respond_async
+from routes.async_jobs import ACCEPTED_HEADERS, PREFER_PARAMETER, respond_async
 from routes.budgets import within_budget
 from routes.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
 from routes.idempotency import idempotent
@@ -143,7 +143,7 @@ _AI_EXAMPLE = {
 @idempotent
 @blp.arguments(EvaluationRequestSchema, examples={"manual": {"value": _MANUAL_EXAMPLE}, "ai": {"value": _AI_EXAMPLE}})
 @blp.response(201, EvaluationResponseSchema)
-@blp.alt_response(202, schema=JobAcceptedSchema, description="AI mode with Prefer: respond-async: accepted as a job; Location names it")
+@blp.alt_response(202, schema=JobAcceptedSchema, headers=ACCEPTED_HEADERS, description="AI mode with Prefer: respond-async: accepted as a job; Location names it")
 @blp.error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 502, 503, 504)
 @blp.doc(security=SECURITY, parameters=[IDEMPOTENCY_PARAMETER, PREFER_PARAMETER])
 @within_budget("candidate_scoring", applies=lambda body: body.get("mode") == "ai")

@@ -3,7 +3,7 @@
 from flask import current_app
 
 from routes import Blueprint, guard_ids
-from routes.async_jobs import PREFER_PARAMETER, respond_async
+from routes.async_jobs import ACCEPTED_HEADERS, PREFER_PARAMETER, respond_async
 from routes.budgets import within_budget
 from routes.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
 from routes.idempotency import idempotent
@@ -32,7 +32,7 @@ guard_ids(blp, interview_id="Interview")
 @idempotent
 @blp.arguments(GenerateRequestSchema)
 @blp.response(200, GenerateResponseSchema)
-@blp.alt_response(202, schema=JobAcceptedSchema, description="Accepted as a job (Prefer: respond-async); Location names it")
+@blp.alt_response(202, schema=JobAcceptedSchema, headers=ACCEPTED_HEADERS, description="Accepted as a job (Prefer: respond-async); Location names it")
 @blp.error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 502, 503, 504)
 @blp.doc(security=SECURITY, parameters=[IDEMPOTENCY_PARAMETER, PREFER_PARAMETER])
 @within_budget("interview_generation")

@@ -29,7 +29,8 @@ def list_jobs(query):
     Cursor pagination: pass `next_cursor` back as `cursor`; `limit` 1-200 (default 50). Any role.
     """
     page, next_cursor = jobs.list_jobs(principal=g.principal, **query)
-    return {"jobs": [jobs.job_resource(job) for job in page], "next_cursor": next_cursor}
+    usages = jobs.job_usages([job.id for job in page])
+    return {"jobs": [jobs.job_resource(job, usage=usages[job.id]) for job in page], "next_cursor": next_cursor}
 
 
 @blp.route("/<string:job_id>")
@@ -52,7 +53,7 @@ def get_job(job_id):
 @write_limit
 @require_roles(*WRITE_ROLES)
 @blp.response(200, JobResponseSchema)
-@blp.error_responses(401, 403, 404, 409, 429)
+@blp.error_responses(401, 403, 404, 409, 415, 429)
 @blp.doc(security=SECURITY)
 def cancel_job(job_id):
     """Cancel a queued job: it will not run (409 once it runs or has ended). Roles: admin, recruiter."""

@@ -3,7 +3,7 @@
 from flask import current_app
 
 from routes import Blueprint
-from routes.async_jobs import PREFER_PARAMETER, respond_async
+from routes.async_jobs import ACCEPTED_HEADERS, PREFER_PARAMETER, respond_async
 from routes.budgets import within_budget
 from routes.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
 from routes.idempotency import idempotent
@@ -51,7 +51,7 @@ def shape_workflow(result):
 @blp.arguments(WorkflowRequestSchema)
 @blp.response(200, WorkflowResponseSchema)
 @blp.error_responses(400, 401, 403, 409, 413, 415, 422, 429, 502, 503, 504)
-@blp.alt_response(202, schema=JobAcceptedSchema, description="Accepted as a job (Prefer: respond-async); Location names it")
+@blp.alt_response(202, schema=JobAcceptedSchema, headers=ACCEPTED_HEADERS, description="Accepted as a job (Prefer: respond-async); Location names it")
 @blp.doc(security=SECURITY, parameters=[IDEMPOTENCY_PARAMETER, PREFER_PARAMETER])
 @within_budget("jd_enhancement", "interview_generation")
 @respond_async("workflow_full", shape=shape_workflow, schema=WorkflowResponseSchema)
@@ -75,7 +75,7 @@ def create_full_workflow(body):
 @blp.arguments(WorkflowRequestSchema)
 @blp.response(200, WorkflowResponseSchema)
 @blp.error_responses(400, 401, 403, 409, 413, 415, 422, 429, 502, 503, 504)
-@blp.alt_response(202, schema=JobAcceptedSchema, description="Accepted as a job (Prefer: respond-async); Location names it")
+@blp.alt_response(202, schema=JobAcceptedSchema, headers=ACCEPTED_HEADERS, description="Accepted as a job (Prefer: respond-async); Location names it")
 @blp.doc(security=SECURITY, parameters=[IDEMPOTENCY_PARAMETER, PREFER_PARAMETER])
 @within_budget("jd_enhancement", "interview_generation")
 @respond_async("workflow_create", shape=shape_workflow, schema=WorkflowResponseSchema)

@@ -16,10 +16,10 @@ from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from models import GenerationCall, GenerationLog, db, utcnow
-from observability import current_job_id, current_request_id
+from models import GenerationCall, GenerationLog, Job, db, utcnow
+from observability import current_job_attempt, current_job_id, current_request_id
 from services import metrics
-from services.errors import ClaudeError, ServiceError
+from services.errors import ClaudeError, JobClaimLost, ServiceError
 from services.pricing import TOKEN_KINDS
 
 _MAX_ERROR_CHARS = 2000
@@ -59,7 +59,19 @@ class Operation:
     def link(self, session, **entity_ids):
         """Record the stored entity's id (job_description_id, interview_id or evaluation_id) on the
         audit row inside ``session``'s transaction, the one that stores the entity: a redone job
-        then knows exactly what an earlier attempt stored (services/jobs.completed_operations)."""
+        then knows exactly what an earlier attempt stored (services/jobs.completed_operations).
+
+        Inside a job, the same transaction also checks that this attempt still holds the job
+        (running, same attempt number) and raises JobClaimLost otherwise, so an attempt the sweep
+        gave up on (its heartbeat was late, or the job timed out) never stores a second result.
+        """
+        job_id, attempt = current_job_id.get(), current_job_attempt.get()
+        if job_id is not None and attempt is not None:
+            held = session.execute(
+                update(Job).where(Job.id == job_id, Job.attempts == attempt, Job.status == "running").values(heartbeat_at=utcnow())
+            ).rowcount
+            if not held:
+                raise JobClaimLost(f"Job {job_id}: attempt {attempt} no longer holds the job; its result is not stored")
         for name, value in entity_ids.items():
             setattr(self, name, value)
         session.execute(update(GenerationLog).where(GenerationLog.id == self.log_id).values(**entity_ids))

@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from flask import current_app
 
 from models import db
-from observability import current_job_id, current_request_id
+from observability import current_job_attempt, current_job_id, current_request_id
 from services.progress import current_listener
 
 
@@ -22,7 +22,7 @@ def _in_own_context(app, function):
     # A fresh context holding only the request id (for log lines and audit rows), the job id and
     # the job's progress listener: never Flask's request context, which is neither thread-safe
     # nor there in a worker.
-    carried = [(var, var.get()) for var in (current_request_id, current_job_id, current_listener)]
+    carried = [(var, var.get()) for var in (current_request_id, current_job_id, current_job_attempt, current_listener)]
     context = contextvars.Context()
     for var, value in carried:
         context.run(var.set, value)

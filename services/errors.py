@@ -98,6 +98,31 @@ class ClaudeTimeout(ClaudeError):
     kind = "claude_timeout"
 
 
+class CredentialsRevoked(ServiceError):
+    """The API key that submitted a job was revoked before the job ran (401, as the request would get now)."""
+
+    http_status = 401
+    kind = "credentials_revoked"
+
+
+class JobQueueUnavailable(ServiceError):
+    """The job queue (the broker) could not take a job (503, Retry-After 5)."""
+
+    http_status = 503
+    kind = "job_queue_unavailable"
+
+    def __init__(self, message="The job queue is unavailable; try again shortly", **kwargs):
+        super().__init__(message, headers={"Retry-After": "5"}, **kwargs)
+
+
+class JobClaimLost(ServiceError):
+    """The job attempt running this operation no longer holds its job (the sweep gave it to another
+    attempt, failed it or it was erased): nothing is stored (409, never answered to a client)."""
+
+    http_status = 409
+    kind = "job_claim_lost"
+
+
 class WebhooksNotConfigured(ServiceError):
     """WEBHOOK_ENCRYPTION_KEY is not set, so webhook secrets can be neither made nor read (400)."""
 

@@ -10,7 +10,10 @@ from the stored row and its audit row (the same tokens and cost), without a Clau
 
 from decimal import Decimal
 
-from models import Evaluation, Interview, JobDescription, db
+from models import ApiKey, Evaluation, Interview, JobDescription, db
+from services import jobs
+from services.budgets import check_budgets
+from services.errors import CredentialsRevoked, InvalidInput, JobQueueUnavailable
 from services.evaluations import EvaluationResult, check_can_evaluate, create_evaluation
 from services.interview_generation import (
     GenerationResult,
@@ -25,6 +28,89 @@ from services.jd_enhancement import (
 from services.jobs import completed_operations
 from services.pricing import TOKEN_KINDS
 from services.workflow import combine_results, retry_hint, run_full_workflow
+
+# The operations each job runs, for the token budget check (services/budgets.py).
+BUDGETED = {
+    "jd_enhancement": ("jd_enhancement",),
+    "interview_generation": ("interview_generation",),
+    "workflow_full": ("jd_enhancement", "interview_generation"),
+    "workflow_create": ("jd_enhancement", "interview_generation"),
+    "candidate_scoring": ("candidate_scoring",),
+}
+
+
+def accept(*, queue, config, operation, principal, body, args, callback_url, method, path, request_id):
+    """Store a job for an asynchronous request and hand it to the queue; return the Job.
+
+    Refuses first what the synchronous call would refuse before Claude (precheck: 400/404/409)
+    and a callback the key cannot sign or that could reach inside (400, field callback_url). The
+    caller has already checked auth, validation, rate limits, idempotency and budgets.
+    queue: services.job_queue.JobQueue. Raises JobQueueUnavailable (503) when the broker cannot
+    take the job; the job is then discarded (the client got no job id).
+    """
+    precheck(operation, body, args)
+    callback_url = _callback_for(principal, callback_url, config)
+    job = jobs.submit_job(
+        operation=operation, method=method, path=path, principal=principal, body=body, args=args,
+        req_id=body.get("req_id") or _requisition_of(args.get("interview_id")), candidate_id=body.get("candidate_id"),
+        callback_url=callback_url, request_id=request_id, max_attempts=config["JOB_MAX_ATTEMPTS"],
+    )
+    try:
+        queue.enqueue_job(job.id)
+    except JobQueueUnavailable:
+        jobs.discard(job.id)
+        raise
+    return job
+
+
+def admit(extensions, job):
+    """Refuse, when the job starts, what its request would be refused now: a revoked API key (401)
+    and an exceeded token budget (429, with a "refused" audit row), as the synchronous call would.
+    A redone job (attempt 2 or later) is not checked again for its budget."""
+    if job.api_key_id is not None:
+        key = db.session.get(ApiKey, job.api_key_id)
+        if key is None or key.revoked_at is not None:
+            raise CredentialsRevoked("The API key that submitted this job was revoked before the job ran",
+                                     req_id=job.request["body"].get("req_id"))
+    if job.attempts <= 1:
+        body = job.request["body"]
+        if job.operation != "candidate_scoring" or body.get("mode") == "ai":
+            check_budgets(extensions["budgets"], BUDGETED[job.operation], user_id=job.owner_user_id,
+                          api_key_id=job.api_key_id, req_id=body.get("req_id"))
+    db.session.close()
+
+
+def perform(extensions, job):
+    """Run the job's operation (after ``admit``); return the service's result object."""
+    admit(extensions, job)
+    return RUNS[job.operation](extensions, job)
+
+
+def _callback_for(principal, callback_url, config):
+    """The job's webhook URL: the request's, else the API key's default; checked against SSRF rules."""
+    from services import webhooks
+
+    if principal.api_key_id is None:
+        if callback_url is not None:
+            raise InvalidInput("callback_url", "webhooks need API-key authentication (the signing secret belongs to the key)")
+        return None
+    secret, default_url = webhooks.webhook_settings(principal.api_key_id, config.get("WEBHOOK_ENCRYPTION_KEY"))
+    url = callback_url or default_url
+    if url is None:
+        return None
+    if secret is None:
+        raise InvalidInput(
+            "callback_url", "this API key has no webhook signing secret; an admin makes one with "
+            "`flask --app app api-keys set-webhook KEY_ID`",
+        )
+    webhooks.check_callback_url(url, webhooks.parse_allowed_hosts(config.get("WEBHOOK_ALLOWED_HOSTS") or ""))
+    return url
+
+
+def _requisition_of(interview_id):
+    if interview_id is None:
+        return None
+    return db.session.scalar(db.select(Interview.req_id).where(Interview.id == interview_id))
 
 
 def precheck(operation, body, args):

@@ -21,15 +21,24 @@ from concurrent.futures import ThreadPoolExecutor
 
 from models import db
 from services import jobs
+from services.errors import JobQueueUnavailable
 
 log = logging.getLogger(__name__)
 
 RUN_JOB_TASK = "techscreen.run_job"
 DELIVER_WEBHOOK_TASK = "techscreen.deliver_webhook"
+# A retry further away than this is not put on the queue: the sweep sends it when it is due
+# (long countdowns are held unacknowledged by a worker: past RabbitMQ's consumer_timeout, or
+# Redis' visibility_timeout, that breaks or duplicates; Celery's docs warn against them).
+MAX_COUNTDOWN_SECONDS = 300
+# Webhook deliveries run on their own threads (embedded) or queue (Celery): a slow receiver never
+# holds up jobs.
+DELIVERY_THREADS = 4
 
 
-class QueueUnavailable(Exception):
-    """The broker refused or could not take a message."""
+def webhook_queue(config):
+    """The Celery queue of webhook deliveries: CELERY_WEBHOOK_QUEUE, default "<CELERY_QUEUE>.webhooks"."""
+    return config.get("CELERY_WEBHOOK_QUEUE") or f"{config['CELERY_QUEUE']}.webhooks"
 
 
 class JobQueue:
@@ -40,6 +49,7 @@ class JobQueue:
         self.runner = jobs.JobRunner(app, performers, on_end=self._after_end)
         self.celery = _make_celery(self) if app.config.get("CELERY_BROKER_URL") else None
         self._pool = None
+        self._delivery_pool = None
         self._pool_lock = threading.Lock()
         self._sweeper = None
         self._stopped = threading.Event()
@@ -56,25 +66,29 @@ class JobQueue:
     # -- enqueueing --
 
     def enqueue_job(self, job_id):
-        """Hand job ``job_id`` to a worker. Raises QueueUnavailable when the broker cannot take it."""
+        """Hand job ``job_id`` to a worker. Raises JobQueueUnavailable when the broker cannot take it."""
         if self.celery is not None:
             self._send(RUN_JOB_TASK, job_id)
         else:
             self._submit(self.run_job, job_id)
 
     def enqueue_delivery(self, delivery_id, *, delay=0.0):
-        """Attempt webhook delivery ``delivery_id`` now (or after ``delay`` seconds)."""
+        """Attempt webhook delivery ``delivery_id`` now, or after ``delay`` seconds; a delay past
+        MAX_COUNTDOWN_SECONDS is left to the sweep (the delivery's due time is in the database)."""
+        if delay > MAX_COUNTDOWN_SECONDS:
+            return
         if self.celery is not None:
             try:
-                self._send(DELIVER_WEBHOOK_TASK, delivery_id, countdown=delay or None)
-            except QueueUnavailable:
+                self._send(DELIVER_WEBHOOK_TASK, delivery_id, countdown=delay or None,
+                           queue=webhook_queue(self.app.config))
+            except JobQueueUnavailable:
                 log.warning("Webhook delivery %s not enqueued (broker unavailable); the sweep will retry", delivery_id)
         elif delay:
-            timer = threading.Timer(delay, lambda: self._submit(self.deliver, delivery_id))
+            timer = threading.Timer(delay, lambda: self._submit(self.deliver, delivery_id, deliveries=True))
             timer.daemon = True
             timer.start()
         else:
-            self._submit(self.deliver, delivery_id)
+            self._submit(self.deliver, delivery_id, deliveries=True)
 
     # -- work --
 
@@ -111,20 +125,17 @@ class JobQueue:
             self._sweeper.start()
 
     def stop(self):
-        """Stop the sweep thread and the embedded pool (waits for running jobs)."""
+        """Stop the sweep thread and the embedded pools (waits for running jobs and deliveries)."""
         self._stopped.set()
-        pool = self._pool
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=False)
+        for pool in (self._pool, self._delivery_pool):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=False)
 
     # -- internals --
 
     def _after_end(self, job_id):
         with self.app.app_context():
-            from models import WebhookDelivery
-
-            ids = list(db.session.scalars(db.select(WebhookDelivery.id).where(
-                WebhookDelivery.job_id == job_id, WebhookDelivery.status == "pending")))
+            ids = jobs.pending_delivery_ids(job_id)
             db.session.remove()
         for delivery_id in ids:
             self.enqueue_delivery(delivery_id)
@@ -132,22 +143,24 @@ class JobQueue:
     def _enqueue_quietly(self, job_id):
         try:
             self.enqueue_job(job_id)
-        except QueueUnavailable:
+        except JobQueueUnavailable:
             log.warning("Job %s not re-enqueued (broker unavailable); the next sweep retries", job_id)
 
-    def _submit(self, function, argument):
+    def _submit(self, function, argument, deliveries=False):
         with self._pool_lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=max(1, self.app.config["JOB_EMBEDDED_THREADS"]),
                                                 thread_name_prefix="job")
+                self._delivery_pool = ThreadPoolExecutor(max_workers=DELIVERY_THREADS, thread_name_prefix="webhook")
         self.start_sweeper()
-        self._pool.submit(_logged, function, argument)
+        (self._delivery_pool if deliveries else self._pool).submit(_logged, function, argument)
 
-    def _send(self, task_name, argument, countdown=None):
+    def _send(self, task_name, argument, countdown=None, queue=None):
         try:
-            self.celery.send_task(task_name, args=[argument], queue=self.app.config["CELERY_QUEUE"], countdown=countdown)
+            self.celery.send_task(task_name, args=[argument], queue=queue or self.app.config["CELERY_QUEUE"], countdown=countdown)
         except Exception as exc:  # kombu's OperationalError and friends: the broker is unreachable
-            raise QueueUnavailable(f"{type(exc).__name__}") from exc
+            log.warning("The broker did not take %s: %s", task_name, type(exc).__name__)
+            raise JobQueueUnavailable() from exc
 
     def _sweep_forever(self):
         interval = self.app.config["JOB_SWEEP_SECONDS"]
@@ -170,8 +183,12 @@ def _make_celery(queue):
 
     config = queue.app.config
     celery = Celery("techscreen", broker=config["CELERY_BROKER_URL"], set_as_current=False)
+    from kombu import Queue
+
     celery.conf.update(
         task_default_queue=config["CELERY_QUEUE"],
+        # A worker consumes both unless told otherwise (-Q): jobs, and webhook deliveries apart.
+        task_queues=[Queue(config["CELERY_QUEUE"]), Queue(webhook_queue(config))],
         task_serializer="json",
         accept_content=["json"],
         task_acks_late=True,  # a task is acknowledged when it ends, so a lost worker's job is redelivered

@@ -29,9 +29,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from models import GenerationCall, GenerationLog, Job, db, utcnow
-from observability import current_job_id
+from observability import current_job_attempt, current_job_id
 from services import metrics
-from services.errors import Conflict, InvalidInput, NotFound
+from services.errors import Conflict, InvalidInput, JobClaimLost, NotFound
 from services.pricing import TOKEN_KINDS
 
 log = logging.getLogger(__name__)
@@ -117,16 +117,27 @@ def job_resource(job, *, usage=None):
 def job_usage(job_id):
     """Return {tokens_used, cost_usd (Decimal USD), and the four token kinds} of every Claude call
     made for the job, over all its attempts (generation_calls of its generation_logs rows)."""
+    return job_usages([job_id])[job_id]
+
+
+def job_usages(job_ids):
+    """Return {job_id: usage as job_usage gives it} for these jobs, in one query."""
     columns = [func.coalesce(func.sum(getattr(GenerationCall, kind)), 0) for kind in TOKEN_KINDS]
-    row = db.session.execute(
-        db.select(*columns, func.coalesce(func.sum(GenerationCall.cost_usd), 0))
+    rows = db.session.execute(
+        db.select(GenerationLog.job_id, *columns, func.coalesce(func.sum(GenerationCall.cost_usd), 0))
         .join(GenerationLog, GenerationLog.id == GenerationCall.generation_log_id)
-        .where(GenerationLog.job_id == job_id)
-    ).one()
-    usage = {kind: int(value) for kind, value in zip(TOKEN_KINDS, row[:-1])}
-    usage["tokens_used"] = sum(usage.values())
-    usage["cost_usd"] = Decimal(row[-1]).quantize(Decimal("0.000001"))
-    return usage
+        .where(GenerationLog.job_id.in_(list(job_ids)))
+        .group_by(GenerationLog.job_id)
+    ).all()
+    found = {row[0]: row[1:] for row in rows}
+    usages = {}
+    for job_id in job_ids:
+        values = found.get(job_id, (0,) * (len(TOKEN_KINDS) + 1))
+        usage = {kind: int(value) for kind, value in zip(TOKEN_KINDS, values[:-1])}
+        usage["tokens_used"] = sum(usage.values())
+        usage["cost_usd"] = Decimal(values[-1]).quantize(Decimal("0.000001"))
+        usages[job_id] = usage
+    return usages
 
 
 def _result(job):
@@ -167,9 +178,10 @@ def submit_job(*, operation, method, path, principal, body, args=None, req_id=No
     return job
 
 
-def fail_unqueued(job_id, status, body):
-    """End a job that could not be enqueued (the broker is down) with this answer."""
-    _end(job_id, worker=None, attempt=None, status="failed", result_status=status, result_body=json.dumps(body))
+def discard(job_id):
+    """Delete a job that could not be enqueued (its client got a 503 and no job id)."""
+    delete_jobs(db.session, [job_id])
+    db.session.commit()
 
 
 def get_job(job_id, *, principal):
@@ -242,6 +254,14 @@ def delete_jobs(session, job_ids):
     session.execute(db.delete(Job).where(Job.id.in_(job_ids)))
 
 
+def pending_delivery_ids(job_id):
+    """Return the ids of the job's webhook deliveries waiting for their first attempt."""
+    from models import WebhookDelivery
+
+    return list(db.session.scalars(db.select(WebhookDelivery.id).where(
+        WebhookDelivery.job_id == job_id, WebhookDelivery.status == "pending", WebhookDelivery.attempts == 0)))
+
+
 def job_counts():
     """Return {status: number of jobs} for every status in STATUSES (0 when none)."""
     counts = dict(db.session.execute(db.select(Job.status, func.count()).group_by(Job.status)).all())
@@ -253,8 +273,8 @@ def completed_operations(job_id):
     """Return {operation_type: GenerationLog} of what earlier attempts of the job stored.
 
     An operation counts once its stored entity's id is on its audit row (written in the entity's
-    own transaction, services.audit.Operation.link), whatever the row's status says: a worker
-    killed between the commit and the audit's close still stored it.
+    own transaction, services.audit.Operation.link) and the row is not failed: an in_progress row
+    counts (a worker killed between the commit and the audit's close still stored it).
     """
     rows = db.session.scalars(
         db.select(GenerationLog).where(
@@ -279,13 +299,16 @@ def _encode_cursor(job):
 
 
 def _decode_cursor(cursor):
-    from datetime import datetime
+    from datetime import datetime, timezone
 
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         moment, job_id = raw.split("|", 1)
-        return datetime.fromisoformat(moment), job_id
-    except (ValueError, UnicodeDecodeError):
+        created_at = datetime.fromisoformat(moment)
+        if created_at.utcoffset() is None or len(job_id) > 36:
+            raise ValueError("not ours")
+        return created_at.astimezone(timezone.utc), job_id
+    except (ValueError, UnicodeDecodeError, OverflowError):
         raise InvalidInput("cursor", "is not a cursor this service returned (use next_cursor as given)") from None
 
 
@@ -331,23 +354,22 @@ class JobRunner:
         config = self.app.config
         started = utcnow()
         heartbeat = _Heartbeat(job.id, attempt, config["JOB_HEARTBEAT_SECONDS"])
-        tokens = (current_request_id.set(job.request_id), current_job_id.set(job.id))
+        tokens = (current_request_id.set(job.request_id), current_job_id.set(job.id), current_job_attempt.set(attempt))
         heartbeat.start()
         try:
+            # A database error here propagates: the heartbeat stops and the sweep redoes the job.
+            _close_lost_operations(job.id)
             with listening(heartbeat.report):
-                _close_lost_operations(job.id)
-                status_code, body = self.performers[job.operation](job)
-        except Exception:  # a performer answers errors itself; this is a bug: fail the job, keep the worker
-            log.exception("Job %s (%s) raised", job.id, job.operation)
-            status_code, body = 500, {"success": False, "error": "Internal server error"}
+                status_code, body = self._answer(job)
         finally:
             heartbeat.stop()
             current_request_id.reset(tokens[0])
             current_job_id.reset(tokens[1])
+            current_job_attempt.reset(tokens[2])
             db.session.remove()
         status = "succeeded" if status_code < 400 else "failed"
-        ended = _end(job.id, worker=worker_name(), attempt=attempt, status=status, result_status=status_code,
-                     result_body=json.dumps(body, default=str), operation=job.operation)
+        ended = _end_with_retries(job.id, worker=worker_name(), attempt=attempt, status=status, result_status=status_code,
+                                  result_body=json.dumps(body, default=str), operation=job.operation)
         metrics.observe_job_run(job.operation, status if ended else "lost", (utcnow() - started).total_seconds())
         if not ended:
             log.warning("Job %s: attempt %s lost its claim before it ended (redone elsewhere)", job.id, attempt)
@@ -357,12 +379,21 @@ class JobRunner:
         return status
 
 
+    def _answer(self, job):
+        try:
+            return self.performers[job.operation](job)
+        except Exception:  # a performer answers errors itself; this is a bug: fail the job, keep the worker
+            log.exception("Job %s (%s) raised", job.id, job.operation)
+            return 500, _envelope("Internal server error", (job.request or {}).get("body", {}).get("req_id"))
+
+
 class _Heartbeat:
     """Touches the job's heartbeat_at every ``interval`` seconds and writes its step as it changes."""
 
     def __init__(self, job_id, attempt, interval):
         self.job_id, self.attempt, self.interval = job_id, attempt, interval
         self._stop = threading.Event()
+        self.lost = threading.Event()  # set once an update finds the job no longer this attempt's
         self._step = None
         self._written_step = None
         self._lock = threading.Lock()
@@ -377,9 +408,13 @@ class _Heartbeat:
         self._thread.join(timeout=max(1.0, self.interval * 2))
 
     def report(self, step):
+        """Record the job's step; raise JobClaimLost when this attempt no longer holds the job, so the
+        operation stops at its next milestone instead of calling Claude for nothing."""
         with self._lock:
             self._step = step[:60]
         self._write()
+        if self.lost.is_set():
+            raise JobClaimLost(f"Job {self.job_id}: attempt {self.attempt} no longer holds the job")
 
     def _beat(self):
         while not self._stop.wait(self.interval):
@@ -396,9 +431,11 @@ class _Heartbeat:
             values["step"] = step
         try:
             with Session(self._engine) as session:
-                session.execute(update(Job).where(Job.id == self.job_id, Job.status == "running",
-                                                  Job.attempts == self.attempt).values(**values))
+                held = session.execute(update(Job).where(Job.id == self.job_id, Job.status == "running",
+                                                         Job.attempts == self.attempt).values(**values)).rowcount
                 session.commit()
+            if not held:
+                self.lost.set()
         except SQLAlchemyError as exc:  # a missed beat is retried at the next one
             log.warning("Job %s heartbeat failed: %s", self.job_id, type(exc).__name__)
 
@@ -462,6 +499,21 @@ def _end(job_id, *, worker, attempt, status, result_status, result_body, operati
     return bool(changed)
 
 
+def _end_with_retries(job_id, **end):
+    """_end, tried again on a database error (1, 2, 4 s later): a job whose end cannot be written at
+    all stays running, and the sweep redoes it (finding what this attempt stored)."""
+    import time
+
+    for delay in (1, 2, 4, None):
+        try:
+            return _end(job_id, **end)
+        except SQLAlchemyError as exc:
+            if delay is None:
+                raise
+            log.warning("Job %s: writing its end failed (%s); retrying in %s s", job_id, type(getattr(exc, "orig", exc)).__name__, delay)
+            time.sleep(delay)
+
+
 def _close_lost_operations(job_id):
     """Mark the audit rows an earlier, dead attempt left in_progress as failed ("worker_lost"),
     with the token totals of the calls it recorded before it died."""
@@ -497,7 +549,8 @@ def sweep(config, *, enqueue_job, enqueue_delivery, now=None):
     - queued jobs not enqueued for 5 x JOB_STALE_SECONDS (their message was lost with an embedded
       pool or a broker restart): re-enqueued (a duplicate message is harmless: the claim runs a job once);
     - jobs started (or queued) longer than JOB_TIMEOUT_SECONDS ago: failed (504 envelope);
-    - webhook deliveries that are due: handed to ``enqueue_delivery``.
+    - webhook deliveries of the jobs it failed, and those overdue by a minute (lost messages,
+      retries too far off to queue): handed to ``enqueue_delivery``.
     Needs an application context. Safe to run in several processes at once (conditional updates).
     """
     now = now or utcnow()
@@ -505,6 +558,7 @@ def sweep(config, *, enqueue_job, enqueue_delivery, now=None):
     lost_message = now - timedelta(seconds=5 * config["JOB_STALE_SECONDS"])
     too_old = now - timedelta(seconds=config["JOB_TIMEOUT_SECONDS"])
     counts = {"requeued": 0, "failed": 0, "deliveries": 0}
+    ended = []  # jobs this sweep failed: their webhooks go out now
     with Session(db.engine) as session:
         candidates = session.scalars(
             db.select(Job).where(Job.status.in_(("queued", "running")),
@@ -518,6 +572,7 @@ def sweep(config, *, enqueue_job, enqueue_delivery, now=None):
             if _end(job_id, worker=None, attempt=None, status="failed", result_status=504,
                     result_body=json.dumps(_envelope(message, req_id)), operation=operation):
                 counts["failed"] += 1
+                ended.append(job_id)
             continue
         if status == "running" and heartbeat_at < stale:
             if attempts >= max_attempts:
@@ -525,6 +580,7 @@ def sweep(config, *, enqueue_job, enqueue_delivery, now=None):
                 if _end(job_id, worker=None, attempt=None, status="failed", result_status=503,
                         result_body=json.dumps(_envelope(message, req_id)), operation=operation):
                     counts["failed"] += 1
+                    ended.append(job_id)
                 continue
             with Session(db.engine) as session:
                 changed = session.execute(
@@ -549,10 +605,15 @@ def sweep(config, *, enqueue_job, enqueue_delivery, now=None):
                 counts["requeued"] += 1
     from services.webhooks import due_deliveries
 
+    overdue = [delivery_id for job_id in ended for delivery_id in pending_delivery_ids(job_id)]
+    db.session.close()
+    # Deliveries are queued by whoever made them due (the job's end, the previous attempt); the sweep
+    # sends those overdue by a minute: their message was lost, or their retry was too far off to queue.
     with Session(db.engine) as session:
-        for delivery_id in due_deliveries(session, now):
-            enqueue_delivery(delivery_id)
-            counts["deliveries"] += 1
+        overdue += due_deliveries(session, now - timedelta(seconds=60))
+    for delivery_id in dict.fromkeys(overdue):
+        enqueue_delivery(delivery_id)
+        counts["deliveries"] += 1
     return counts
 
 

@@ -48,8 +48,10 @@ import re
 import secrets
 import socket
 import ssl
+import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -368,6 +370,8 @@ def _forbidden(address):
         return "a loopback address"
     if address.is_link_local:
         return "a link-local address"
+    if address.version == 6 and address.is_site_local:
+        return "a site-local address"
     if address.version == 4 and address in _SHARED:
         return "a shared (CGNAT) address"
     if address.is_multicast:
@@ -628,27 +632,64 @@ def _post(prepared, config):
         extensions["sni_hostname"] = host.rstrip(".")  # the certificate is checked against the name
     error = "no address to connect to"
     # trust_env=False: no proxy from HTTP(S)_PROXY, which would reach hosts this guard never saw.
-    with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False, verify=_tls_context(), trust_env=False) as client:
-        for address in prepared.addresses[:_MAX_ADDRESSES_TRIED]:
-            request = client.build_request("POST", original.copy_with(host=address), content=prepared.body,
-                                           headers=headers, extensions=extensions)
-            try:
-                response = client.send(request, stream=True)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                error = _network_error(exc, timeout)
-                continue  # the next address of the host, as a browser would
-            except httpx.HTTPError as exc:
-                return None, _network_error(exc, timeout)
-            try:
-                _drain(response, cap, deadline=time.monotonic() + timeout)
-            finally:
-                response.close()
-            status = response.status_code
-            if 200 <= status < 300:
-                return status, None
-            if 300 <= status < 400:
-                return status, f"HTTP {status}: redirects are not followed; point the callback URL at the final address"
-            return status, f"HTTP {status}"
+    with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False, verify=_tls_context(), trust_env=False) as client, \
+            _watchdog(client, ATTEMPT_DEADLINE_FACTOR * timeout) as expired:
+        try:
+            status, error = _send_to_addresses(client, prepared, original, headers, extensions, cap, timeout, error)
+        except Exception:  # the watchdog closed the client under a blocked read
+            if not expired.is_set():
+                raise
+    if expired.is_set():
+        return None, f"the whole attempt took longer than {ATTEMPT_DEADLINE_FACTOR * timeout:g} s; abandoned"
+    return status, error
+
+
+# One attempt (connect, send, answer, body) may take at most this many times WEBHOOK_TIMEOUT_SECONDS:
+# the timeout itself bounds each read, so a receiver trickling bytes could otherwise hold it forever.
+ATTEMPT_DEADLINE_FACTOR = 3
+
+
+@contextmanager
+def _watchdog(client, seconds):
+    """Close ``client`` (ending a blocked read) if the block outlives ``seconds``; yields an Event
+    that is set when it had to."""
+    expired = threading.Event()
+
+    def expire():
+        expired.set()
+        client.close()
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield expired
+    finally:
+        timer.cancel()
+
+
+def _send_to_addresses(client, prepared, original, headers, extensions, cap, timeout, error):
+    """Try the vetted addresses in turn; return (status code or None, error text or None)."""
+    for address in prepared.addresses[:_MAX_ADDRESSES_TRIED]:
+        request = client.build_request("POST", original.copy_with(host=address), content=prepared.body,
+                                       headers=headers, extensions=extensions)
+        try:
+            response = client.send(request, stream=True)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            error = _network_error(exc, timeout)
+            continue  # the next address of the host, as a browser would
+        except httpx.HTTPError as exc:
+            return None, _network_error(exc, timeout)
+        try:
+            _drain(response, cap, deadline=time.monotonic() + timeout)
+        finally:
+            response.close()
+        status = response.status_code
+        if 200 <= status < 300:
+            return status, None
+        if 300 <= status < 400:
+            return status, f"HTTP {status}: redirects are not followed; point the callback URL at the final address"
+        return status, f"HTTP {status}"
     return None, error
 
 

@@ -64,7 +64,7 @@ class Workers:
         log = open(self.tmp_path / f"{name}.log", "w")  # noqa: SIM115 - the worker writes to it until stopped
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "worker", "worker", "-P", "prefork", "-c", str(concurrency),
-             "-Q", self.queue, "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "-l", "INFO"],
+             "-Q", f"{self.queue},{self.queue}.webhooks", "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "-l", "INFO"],
             cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         process.log_path = log.name
@@ -234,3 +234,55 @@ def test_a_worker_killed_mid_job_leaves_it_to_another_worker_with_one_interview_
     ]
     assert sum(call.input_tokens + call.output_tokens for call in calls) == 150 + 500
     assert job["usage"]["tokens_used"] == 650 and job["result"]["total_tokens_used"] == 650
+
+
+def test_a_worker_killed_during_the_fills_of_a_cached_workflow_leaves_one_kit_and_pays_the_enhancement_once(
+        celery_app, workers, admin, claude):
+    import threading
+
+    from tests.stub_messages_api import fill_slots, filled_questions, interview_plan
+
+    client = celery_app.test_client()
+    for name in ("w1", "w2"):
+        workers.start(name, concurrency=1, ENABLE_QUESTION_CACHE="true")
+    killed = threading.Event()
+
+    def fills(body):
+        if not killed.is_set():
+            killed.wait(10)  # held until the worker that sent it is dead
+        return filled_questions(fill_slots(body)), {"input_tokens": 40, "output_tokens": 60}
+
+    claude.reply_for_schema("EnhancedJobDescription", enhanced_jd(), usage={"input_tokens": 100, "output_tokens": 50})
+    claude.reply_for_schema("InterviewPlan", interview_plan(["Kafka lag", "Refund idempotency", "Postgres locks",
+                                                             "Incident review", "API versioning"]),
+                            usage={"input_tokens": 30, "output_tokens": 20})
+    claude.reply_for_schema("InterviewQuestions", fills)
+    job_id = submit(client, admin, "/api/interview/workflow/full", workflow_body("REQ-W5")).get_json()["job_id"]
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        running = client.get(f"/api/jobs/{job_id}", headers=admin).get_json()["job"]
+        if (running["step"] or "").startswith("filling"):
+            break
+        time.sleep(0.05)
+    assert (running["step"] or "").startswith("filling"), (running, workers.logs())
+    with celery_app.app_context():
+        first_worker = db.session.get(Job, job_id).worker
+    workers.kill_holder_of(first_worker)
+    killed.set()
+
+    job = wait_for_job(client, admin, job_id, timeout=90)
+
+    assert job["status"] == "succeeded" and job["attempts"] == 2, (job, workers.logs())
+    assert count_rows(celery_app, Interview, req_id="REQ-W5") == 1
+    assert count_rows(celery_app, JobDescription, req_id="REQ-W5") == 1
+    assert [schema_title(b) for b in claude.requests].count("EnhancedJobDescription") == 1
+    with celery_app.app_context():
+        logs = db.session.scalars(db.select(GenerationLog).where(GenerationLog.job_id == job_id)).all()
+        calls = db.session.scalars(db.select(GenerationCall).join(GenerationLog).where(GenerationLog.job_id == job_id)).all()
+    audited = sum(call.input_tokens + call.output_tokens + call.cache_creation_input_tokens + call.cache_read_input_tokens
+                  for call in calls)
+    succeeded = sum(log.tokens_used for log in logs if log.status == "success")
+    assert job["usage"]["tokens_used"] == audited  # every call recorded once, both attempts
+    assert job["result"]["total_tokens_used"] == succeeded  # the answer counts the operations that made the kit
+    assert ("interview_generation", "failed", "worker_lost") in {(log.operation_type, log.status, log.error_kind) for log in logs}

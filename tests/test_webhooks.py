@@ -555,6 +555,7 @@ NOTHING_ALLOWED = webhooks.parse_allowed_hosts("")
         ("https://169.254.169.254/latest/meta-data", "cloud metadata"),
         ("https://[::1]/hook", "loopback"),
         ("https://[fd00:ec2::254]/hook", "cloud metadata"),
+        ("https://[fec0::1]/hook", "site-local"),
         ("https://100.64.0.1/hook", "CGNAT"),
         ("https://100.100.100.200/hook", "cloud metadata"),
         ("https://0.0.0.0/hook", "unspecified"),
