@@ -197,12 +197,22 @@ def test_a_webhook_from_a_worker_is_signed_and_retried(celery_app, workers, admi
 
 
 def test_a_worker_killed_mid_job_leaves_it_to_another_worker_with_one_interview_and_exact_tokens(celery_app, workers, admin, claude):
+    import itertools
+    import threading
+
     client = celery_app.test_client()
     workers.start("w1", concurrency=1)
     workers.start("w2", concurrency=1)
-    claude.reply_json(enhanced_jd(), usage={"input_tokens": 100, "output_tokens": 50})
-    claude.reply_json(interview_kit(), usage={"input_tokens": 999, "output_tokens": 999}, delay=4.0)  # killed while waiting
-    claude.reply_json(interview_kit(), usage={"input_tokens": 200, "output_tokens": 300})
+    killed, kit_calls = threading.Event(), itertools.count()
+
+    def kit(body):
+        if next(kit_calls) == 0:
+            killed.wait(30)  # the first attempt's call is answered only once its worker is dead
+            return interview_kit(), {"input_tokens": 999, "output_tokens": 999}
+        return interview_kit(), {"input_tokens": 200, "output_tokens": 300}
+
+    claude.reply_for_schema("EnhancedJobDescription", enhanced_jd(), usage={"input_tokens": 100, "output_tokens": 50})
+    claude.reply_for_schema("InterviewKit", kit)
     job_id = submit(client, admin, "/api/interview/workflow/full", workflow_body("REQ-W4")).get_json()["job_id"]
 
     running = wait_for_job(client, admin, job_id, until=("running",), timeout=60)
@@ -213,11 +223,12 @@ def test_a_worker_killed_mid_job_leaves_it_to_another_worker_with_one_interview_
     assert running["step"] == "generating", (running, workers.logs())
     with celery_app.app_context():
         first_worker = db.session.get(Job, job_id).worker
-    killed = workers.kill_holder_of(first_worker)
+    dead = workers.kill_holder_of(first_worker)
+    killed.set()
 
     job = wait_for_job(client, admin, job_id, timeout=90)
 
-    assert killed.returncode == -signal.SIGKILL
+    assert dead.returncode == -signal.SIGKILL
     assert job["status"] == "succeeded" and job["attempts"] == 2, (job, workers.logs())
     with celery_app.app_context():
         assert db.session.get(Job, job_id).worker != first_worker
