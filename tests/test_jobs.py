@@ -545,6 +545,7 @@ def test_a_job_is_refused_when_it_starts_over_budget_or_with_a_revoked_key(app_f
         deadline = time.monotonic() + 10
         while job.status not in ("failed", "succeeded") and time.monotonic() < deadline:
             time.sleep(0.05)
+            db.session.commit()  # end the read: MariaDB's repeatable read would keep showing the old row
             db.session.refresh(job)
         assert job.status == "failed" and job.result_status == 401
     assert claude.calls == 1
