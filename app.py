@@ -120,8 +120,9 @@ def warm_up(app):
     """Do once, before a worker takes traffic, the work a first request would otherwise pay for.
 
     Configures the ORM mappers, compiles the interview read queries (opening a pooled
-    connection), serialises an interview through the contract schema and sends one request
-    through the whole stack. A failure (e.g. the database not up yet) is logged, never fatal.
+    connection), serialises an interview through the contract schema, sends one request
+    through the whole stack and, with a broker, opens its connection (the first job submission
+    would otherwise import and connect under the others' feet). A failure (e.g. the database not up yet) is logged, never fatal.
     Called by gunicorn's post_worker_init hook (gunicorn.conf.py); bench/README.md shows why.
     """
     from sqlalchemy.orm import configure_mappers
@@ -147,6 +148,7 @@ def warm_up(app):
         InterviewResponseSchema().dump({"interview": sample})
         InterviewListResponseSchema().dump({"req_id": "warm-up", "interviews": [sample]})
         app.test_client().get("/health", headers={"X-Request-ID": "warm-up"})
+        app.extensions["job_queue"].warm_up()
         log.info("Worker warmed up in %.0f ms", (time.perf_counter() - started) * 1000)
     except Exception:  # never keep a worker from starting
         log.warning("Worker warm-up failed; the first requests will be slower", exc_info=True)

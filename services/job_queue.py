@@ -131,6 +131,20 @@ class JobQueue:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=False)
 
+    def warm_up(self):
+        """Open the broker connection and a producer now (imports kombu's transport), so that the
+        first submissions of a fresh web worker do not pay for it (bench/README.md, jobs). A broker
+        that is down is no error here: submissions then answer 503 as usual."""
+        if self.celery is None:
+            return
+        import celery.canvas  # noqa: F401 - imported by the first send_task otherwise
+
+        self.celery.backend  # noqa: B018 - loaded (the disabled backend, from entry points) by the first send_task
+        with self.celery.producer_pool.acquire(block=True, timeout=3) as producer:
+            producer.connection.ensure_connection(max_retries=1)
+            for name in (self.app.config["CELERY_QUEUE"], webhook_queue(self.app.config)):
+                producer.maybe_declare(self.celery.amqp.queues[name])  # declared once per connection
+
     # -- internals --
 
     def _after_end(self, job_id):
