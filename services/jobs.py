@@ -567,21 +567,18 @@ def sweep(config, *, enqueue_job, enqueue_delivery, now=None):
         rows = [(job.id, job.status, job.attempts, job.max_attempts, job.created_at, job.started_at, job.heartbeat_at, job.req_id, job.operation)
                 for job in candidates]
     for job_id, status, attempts, max_attempts, created_at, started_at, heartbeat_at, req_id, operation in rows:
+        failure = None
         if (started_at or created_at) < too_old:
-            message = f"The job did not finish within JOB_TIMEOUT_SECONDS ({config['JOB_TIMEOUT_SECONDS']:.0f} s); submit it again"
-            if _end(job_id, worker=None, attempt=None, status="failed", result_status=504,
-                    result_body=json.dumps(_envelope(message, req_id)), operation=operation):
+            failure = 504, f"The job did not finish within JOB_TIMEOUT_SECONDS ({config['JOB_TIMEOUT_SECONDS']:.0f} s); submit it again"
+        elif status == "running" and heartbeat_at < stale and attempts >= max_attempts:
+            failure = 503, f"The job's worker stopped {attempts} times before it finished; submit it again"
+        if failure is not None:
+            if _end(job_id, worker=None, attempt=None, status="failed", result_status=failure[0],
+                    result_body=json.dumps(_envelope(failure[1], req_id)), operation=operation):
                 counts["failed"] += 1
                 ended.append(job_id)
             continue
         if status == "running" and heartbeat_at < stale:
-            if attempts >= max_attempts:
-                message = f"The job's worker stopped {attempts} times before it finished; submit it again"
-                if _end(job_id, worker=None, attempt=None, status="failed", result_status=503,
-                        result_body=json.dumps(_envelope(message, req_id)), operation=operation):
-                    counts["failed"] += 1
-                    ended.append(job_id)
-                continue
             with Session(db.engine) as session:
                 changed = session.execute(
                     update(Job).where(Job.id == job_id, Job.status == "running", Job.attempts == attempts,
