@@ -174,7 +174,6 @@ def check_can_evaluate(interview_id, *, mode, answers=None, scores=None):
         _manual_results(questions, scores or [], interview.req_id)
     else:
         _answers_by_number(questions, answers or [], interview.req_id)
-    db.session.close()
 
 
 def _scorable(interview_id):

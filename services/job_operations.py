@@ -121,7 +121,6 @@ def precheck(operation, body, args):
         check_can_generate(body["job_description_id"], body["req_id"])
     elif operation == "candidate_scoring":
         check_can_evaluate(args["interview_id"], mode=body["mode"], answers=body.get("answers"), scores=body.get("scores"))
-    db.session.close()
 
 
 def run_enhancement(extensions, job):

@@ -60,14 +60,16 @@ def new_job_id():
     return "job_" + uuid.uuid4().hex
 
 
-def job_links(job):
-    """Return the job's links: self, cancel, deliveries and (when known) the stored resource."""
+def job_links(job, body=None):
+    """Return the job's links: self, cancel, deliveries and (when known) the stored resource.
+
+    body: the job's parsed result body, when the caller has it already."""
     links = {
         "self": f"/api/jobs/{job.id}",
         "cancel": f"/api/jobs/{job.id}/cancel",
         "deliveries": f"/api/jobs/{job.id}/deliveries",
     }
-    body = _result(job)
+    body = body if body is not None else _result(job)
     if job.status == "succeeded" and isinstance(body, dict):
         if body.get("interview_id"):
             links["interview"] = f"/api/interview/{body['interview_id']}"
@@ -110,7 +112,7 @@ def job_resource(job, *, usage=None):
             **{kind: usage[kind] for kind in TOKEN_KINDS},
         },
         "callback_url": job.callback_url,
-        "links": job_links(job),
+        "links": job_links(job, body),
     }
 
 
@@ -323,7 +325,7 @@ class JobRunner:
     """Runs jobs by id inside an app context: claim, perform, heartbeat, end, hand over webhooks.
 
     performers: {operation: callable(job) -> (status_code, body dict)} that answer exactly as the
-    synchronous endpoint would, errors included (routes/job_operations.py builds them).
+    synchronous endpoint would, errors included (routes/async_jobs.build_performers builds them).
     on_end: callable(job_id) after a job ended (the queue sends its webhook deliveries).
     """
 
