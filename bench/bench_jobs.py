@@ -47,10 +47,12 @@ an idle machine first and reports the CPU used by every process.
 """
 
 import argparse
+import concurrent.futures
 import itertools
 import json
 import os
 import platform
+import random
 import shutil
 import signal
 import subprocess
@@ -88,6 +90,7 @@ CLAUDE_CALLS_PER_JOB = 2  # enhancement + one-call generation (question cache of
 TERMINAL = ("succeeded", "failed", "canceled")
 TOKEN_KINDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 WORKFLOW_PATH = "/api/interview/workflow/full"
+OPEN_LOOP_THREADS = 64  # --rate: concurrent submissions the client can have open
 
 
 def main(argv=None):
@@ -144,7 +147,11 @@ def _parse_args(argv):
     parser.add_argument("--jobs", type=int, default=200, help="async workflows per phase (default 200)")
     parser.add_argument("--phases", default="A,B", help="phases to run: A (no fault), B (a worker killed); default A,B")
     parser.add_argument("--delay", type=float, default=3.0, help="stub seconds per Messages API answer (default 3)")
-    parser.add_argument("--clients", type=int, default=8, help="client threads submitting (default 8)")
+    parser.add_argument("--rate", type=float, default=None,
+                        help="open loop: submissions arrive at this many a second on average (Poisson), whatever the "
+                             "answers' latency; without it, --clients threads submit in a closed loop")
+    parser.add_argument("--clients", type=int, default=8,
+                        help="closed loop (without --rate): client threads submitting as fast as the server answers (default 8)")
     parser.add_argument("--celery-workers", type=int, default=2, help="Celery worker processes (default 2)")
     parser.add_argument("--concurrency", type=int, default=16, help="threads per Celery worker, -P threads -c N (default 16)")
     parser.add_argument("--worker-nice", type=int, default=0,
@@ -521,12 +528,37 @@ class _Run:
                 else:
                     poller.add(index, None)
 
+        def submit_open_loop():
+            # Arrivals at --rate a second on average (exponential gaps, seeded: the same schedule every
+            # run), each sent by its own pool thread, so a slow answer never delays the next arrival
+            # (no coordinated omission); "late_ms" records any send behind its schedule.
+            gaps = random.Random(f"bench-jobs-{phase}").expovariate
+            started = time.perf_counter()
+            due = 0.0
+            with concurrent.futures.ThreadPoolExecutor(max_workers=OPEN_LOOP_THREADS, thread_name_prefix="arrival") as pool:
+                for index in range(n):
+                    pause = started + due - time.perf_counter()
+                    if pause > 0:
+                        time.sleep(pause)
+                    pool.submit(send_one, index, started + due)
+                    due += gaps(args.rate)
+
+        def send_one(index, due):
+            late_ms = round(max(0.0, time.perf_counter() - due) * 1000, 2)
+            record = self.client.submit(bodies[index])
+            record["index"], record["late_ms"] = index + 1, late_ms
+            submissions[index] = record
+            poller.add(index, record["job_id"] if record["ok"] else None)
+
         self.cpu.start()
         sampler.start()
         reader.start()
         time.sleep(max(0.5, 3 * args.read_interval))  # a few reads before the first submission
         phase_started_unix = time.time()
-        clients = [threading.Thread(target=submit_loop, name=f"submit-{i}", daemon=True) for i in range(args.clients)]
+        if args.rate:
+            clients = [threading.Thread(target=submit_open_loop, name="arrivals", daemon=True)]
+        else:
+            clients = [threading.Thread(target=submit_loop, name=f"submit-{i}", daemon=True) for i in range(args.clients)]
         for thread in clients:
             thread.start()
         poller.start()
@@ -943,6 +975,7 @@ def _phase_result(phase, args, submissions, poller, reader, sampler, killer, cpu
         "phase": phase,
         "jobs": n,
         "clients": args.clients,
+        "load": _load_label(args),
         "timed_out": timed_out,
         "submissions": {
             "answered": len(done), "accepted_202": len(accepted),
@@ -951,6 +984,7 @@ def _phase_result(phase, args, submissions, poller, reader, sampler, killer, cpu
             "seconds_first_sent_to_last_answered": round(last_answered - first_sent, 3),
             "per_second": round(len(done) / (last_answered - first_sent), 1) if last_answered > first_sent else None,
             "failures": [s for s in done if not s["ok"]][:10],
+            "late_ms": _stats(sorted(s["late_ms"] for s in done if "late_ms" in s)) if args.rate else None,
         },
         "outcome": {
             "ended": len(ended), "succeeded": len(succeeded), "by_status": by_status,
@@ -1251,6 +1285,8 @@ def _setup_description(args, env, database_url, queue, broker):
         "stub_delay_s": args.delay,
         "question_cache": "off (ENABLE_QUESTION_CACHE=false: 2 Claude calls per workflow)",
         "clients": args.clients,
+        "rate_per_s": args.rate,
+        "load": _load_label(args),
         "poll_rate_per_s": args.poll_rate,
         "read_interval_s": args.read_interval,
         "kill_at_fraction": round(args.kill_at, 3),
@@ -1262,6 +1298,12 @@ def _setup_description(args, env, database_url, queue, broker):
     }
 
 
+def _load_label(args):
+    if args.rate:
+        return f"open loop: Poisson arrivals at {args.rate:g}/s"
+    return f"closed loop: {args.clients} threads submitting as fast as answered"
+
+
 def _print_report(result, result_path):
     setup = result["setup"]
     print(f"TechScreen async-jobs benchmark  {result['started_at']}")
@@ -1271,7 +1313,7 @@ def _print_report(result, result_path):
           f"Celery {setup['celery']['version']}: {setup['celery']['workers']} workers x -P threads -c {setup['celery']['concurrency']}")
     print(f"  stub: {setup['stub_delay_s']:g} s per call, {setup['question_cache']}; jobs: stale {setup['jobs_settings']['JOB_STALE_SECONDS']:g} s, "
           f"heartbeat {setup['jobs_settings']['JOB_HEARTBEAT_SECONDS']:g} s, sweep {setup['jobs_settings']['JOB_SWEEP_SECONDS']:g} s")
-    print(f"  clients: {setup['clients']} submitting threads, polls <= {setup['poll_rate_per_s']:g}/s, a read every {setup['read_interval_s']:g} s")
+    print(f"  clients: {setup['load']}, polls <= {setup['poll_rate_per_s']:g}/s, a read every {setup['read_interval_s']:g} s")
     print(f"  code: {setup['git']}")
     base = result.get("baseline") or {}
     if base:
@@ -1284,10 +1326,12 @@ def _print_report(result, result_path):
         if not p:
             continue
         sub, out, thr, reads, tok, db = p["submissions"], p["outcome"], p["throughput"], p["reads"], p["tokens"], p["database"]
-        print(f"phase {phase}: {p['jobs']} async workflows, {p['clients']} client threads" + (" (TIMED OUT)" if p["timed_out"] else ""))
+        print(f"phase {phase}: {p['jobs']} async workflows, {p['load']}" + (" (TIMED OUT)" if p["timed_out"] else ""))
         print(f"  submissions: {sub['accepted_202']}/{sub['answered']} accepted (202), codes {sub['status_codes']}; ms p50 {sub['ms']['p50']} "
               f"p95 {sub['ms']['p95']} p99 {sub['ms']['p99']} max {sub['ms']['max']}; {sub['per_second']}/s over "
               f"{sub['seconds_first_sent_to_last_answered']} s")
+        if sub.get("late_ms"):
+            print(f"    sends behind their arrival time: ms p99 {sub['late_ms']['p99']} max {sub['late_ms']['max']}")
         app_ms, busy = sub.get("in_app_ms") or {}, sub.get("cpu_while_submitting") or {}
         if app_ms.get("count"):
             print(f"    in the app (request log): ms p50 {app_ms['p50']} p95 {app_ms['p95']} p99 {app_ms['p99']} max {app_ms['max']}")

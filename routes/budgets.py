@@ -15,16 +15,22 @@ def within_budget(*operation_types, applies=None):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             body = args[0] if args and isinstance(args[0], dict) else {}
+            key = None
             if applies is None or applies(body):
                 principal = g.principal
-                check_budgets(
+                # Held while the view runs, so the view's own read of the key (webhook settings of
+                # a job) is served from the session without another query.
+                key = check_budgets(
                     current_app.extensions["budgets"],
                     operation_types,
                     user_id=principal.user_id,
                     api_key_id=principal.api_key_id,
                     req_id=body.get("req_id"),
                 )
-            return view(*args, **kwargs)
+            try:
+                return view(*args, **kwargs)
+            finally:
+                del key
 
         return wrapper
 

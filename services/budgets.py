@@ -55,9 +55,16 @@ def check_budgets(policy, operation_types, *, user_id=None, api_key_id=None, req
     """Raise BudgetExceeded (429) if any budget would be exceeded by these operations; else return.
 
     operation_types: the operations the request will run (e.g. both steps of a workflow).
+    Returns the caller's ApiKey row (None without api_key_id). The read stays in the caller's
+    session, which is left open: while the caller holds the returned row, reading the key again
+    in this session (a job's webhook settings) costs no query (the session's identity map holds
+    rows only as long as someone references them). No connection is held while Claude works:
+    every Claude call's audited operation (services/audit.audited_operation) closes the session
+    first.
     """
     reserve = sum(policy.reserves.get(op, 0) for op in operation_types)
     key_daily, key_monthly = policy.key_daily, policy.key_monthly
+    key = None
     if api_key_id is not None:
         key = db.session.get(ApiKey, api_key_id)
         if key is not None:
@@ -77,7 +84,7 @@ def check_budgets(policy, operation_types, *, user_id=None, api_key_id=None, req
         spent = int(db.session.scalar(query))
         if spent + reserve > limit:
             _refuse(scope, period, limit, spent, reserve, reset_at, now, operation_types, user_id, req_id)
-    db.session.close()
+    return key
 
 
 def _refuse(scope, period, limit, spent, reserve, reset_at, now, operation_types, user_id, req_id):

@@ -586,3 +586,39 @@ def test_openapi_documents_the_async_answers_and_the_job_routes(client):
     assert {"status", "req_id", "cursor", "limit"} <= {p["name"] for p in spec["paths"]["/api/jobs"]["get"]["parameters"]}
     job = spec["components"]["schemas"]["Job"]["properties"]
     assert {"job_id", "status", "step", "http_status", "result", "error", "usage", "links"} <= set(job)
+
+
+def test_a_submission_reads_the_callers_key_once_in_one_database_session(client, admin, claude, app):
+    """The budget check and the webhook settings share one read of the caller's api_keys row and one
+    pooled connection (bench/README.md: each extra session cost a checkout, a ping and two rollbacks)."""
+    import threading
+
+    from sqlalchemy import event
+
+    here = threading.get_ident()
+    statements, checkouts = [], []
+    with app.app_context():
+        engine = db.engine
+
+    def on_execute(conn, cursor, statement, parameters, context, executemany):
+        if threading.get_ident() == here:  # the request's own thread, not the embedded pool's job
+            statements.append(" ".join(statement.split()[:3]))
+
+    def on_checkout(dbapi_connection, record, proxy):
+        if threading.get_ident() == here:
+            checkouts.append(record)
+
+    client.get("/api/jobs", headers=admin)  # authenticates (and caches) the key first
+    claude.reply_json(enhanced_jd()).reply_json(interview_kit())
+    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine.pool, "checkout", on_checkout)
+    try:
+        response = submit(client, admin, "/api/interview/workflow/full", workflow_body("REQ-ONE-READ"))
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(engine.pool, "checkout", on_checkout)
+    assert wait_for_job(client, admin, response.get_json()["job_id"])["status"] == "succeeded"
+    key_reads = [s for s in statements if s.startswith("SELECT api_keys.")]
+    assert len(key_reads) == 1, statements
+    assert any(s.startswith("INSERT INTO jobs") for s in statements), statements
+    assert len(checkouts) == 1, statements
