@@ -123,8 +123,9 @@ def audited_operation(operation_type, *, claude, req_id=None, user_id=None, prom
             started_at=utcnow(),
         )
         session.add(log)
+        session.flush()
+        log_id = log.id  # read before the commit expires the row (no reload query)
         session.commit()
-        log_id = log.id
     operation = Operation(log_id)
     started = time.perf_counter()
     try:
@@ -149,26 +150,28 @@ def audited_operation(operation_type, *, claude, req_id=None, user_id=None, prom
 
 def _finish(operation, started, *, status, error_kind=None, error_message=None):
     totals = operation.totals()
+    values = {
+        "status": status,
+        "error_kind": error_kind,
+        "error_message": (error_message or None) and error_message[:_MAX_ERROR_CHARS],
+        "completed_at": utcnow(),
+        "latency_ms": round((time.perf_counter() - started) * 1000),
+        "job_description_id": operation.job_description_id,
+        "interview_id": operation.interview_id,
+        "evaluation_id": operation.evaluation_id,
+        "cache_hits": operation.cache_hits,
+        "cache_misses": operation.cache_misses,
+        "tokens_avoided": operation.tokens_avoided,
+        **{field: totals[field] for field in (*TOKEN_KINDS, "tokens_used", "claude_calls", "cost_usd", "unpriced_calls")},
+    }
+    models_seen = {call.model for call in operation.calls if call.model}
+    if models_seen:
+        values["model"] = models_seen.pop() if len(models_seen) == 1 else "mixed"
+    efforts_seen = {call.effort for call in operation.calls if call.effort}
+    values["effort"] = efforts_seen.pop() if len(efforts_seen) == 1 else ("mixed" if efforts_seen else None)
     with Session(db.engine) as session:
-        log = session.get(GenerationLog, operation.log_id)
-        log.status = status
-        log.error_kind = error_kind
-        log.error_message = (error_message or None) and error_message[:_MAX_ERROR_CHARS]
-        log.completed_at = utcnow()
-        log.latency_ms = round((time.perf_counter() - started) * 1000)
-        log.job_description_id = operation.job_description_id
-        log.interview_id = operation.interview_id
-        log.evaluation_id = operation.evaluation_id
-        log.cache_hits = operation.cache_hits
-        log.cache_misses = operation.cache_misses
-        log.tokens_avoided = operation.tokens_avoided
-        for field in (*TOKEN_KINDS, "tokens_used", "claude_calls", "cost_usd", "unpriced_calls"):
-            setattr(log, field, totals[field])
-        models_seen = {call.model for call in operation.calls if call.model}
-        if models_seen:
-            log.model = models_seen.pop() if len(models_seen) == 1 else "mixed"
-        efforts_seen = {call.effort for call in operation.calls if call.effort}
-        log.effort = efforts_seen.pop() if len(efforts_seen) == 1 else ("mixed" if efforts_seen else None)
+        # one UPDATE of the row (no read first), with any call row whose own write failed
+        session.execute(update(GenerationLog).where(GenerationLog.id == operation.log_id).values(**values))
         for call in operation.calls:
             if not getattr(call, "persisted", False):
                 session.add(_call_row(operation.log_id, call))

@@ -467,8 +467,7 @@ def _claim(job_id, *, stale_seconds):
         session.commit()
         if not changed:
             return None
-    job = db.session.get(Job, job_id)
-    db.session.refresh(job)
+    job = db.session.get(Job, job_id, populate_existing=True)  # one read, fresher than any copy the session holds
     db.session.expunge(job)
     db.session.close()
     return job, attempt, (now - waited_since).total_seconds()
