@@ -21,7 +21,8 @@ What it does, in one run, on this machine (all traffic on loopback, subprocesses
    workers), and --baseline-reads GET /api/interview/<id> every --read-interval s;
 4. phase A: --jobs (200) async POST /api/interview/workflow/full (``Prefer: respond-async``,
    distinct req_ids, real job descriptions from ../shared/data/job_descriptions.jsonl) submitted
-   by --clients (8) threads as fast as the server answers; one thread polls GET /api/jobs/<id> of
+   by --clients (8) threads as fast as the server answers (a closed loop; with --rate R instead, an
+   open loop: arrivals as a seeded Poisson process at R a second); one thread polls GET /api/jobs/<id> of
    the unfinished jobs (at most --poll-rate a second) until all have ended, and one reads the seed
    interview every --read-interval s meanwhile;
 5. phase B: the same with new req_ids, and the Celery worker holding the most running jobs killed
