@@ -157,6 +157,9 @@ def _parse_args(argv):
     parser.add_argument("--concurrency", type=int, default=16, help="threads per Celery worker, -P threads -c N (default 16)")
     parser.add_argument("--worker-nice", type=int, default=0,
                         help="start the Celery workers under nice -n N (a diagnostic: web and workers share 2 cores; default 0)")
+    parser.add_argument("--worker-idle", action="store_true",
+                        help="run the Celery workers under SCHED_IDLE (chrt --idle 0): they get a core only when gunicorn, "
+                             "MariaDB and Redis leave it free (a co-located deployment's choice; separate hosts need none)")
     parser.add_argument("--gunicorn-workers", type=int, default=2, help="GUNICORN_WORKERS (default 2)")
     parser.add_argument("--gunicorn-config", default="gunicorn.conf.py",
                         help="gunicorn config file, relative to the repo (default: the repo's gunicorn.conf.py)")
@@ -307,6 +310,8 @@ class _Services:
     def start_worker(self, name):
         log = self._log(f"celery-{name}")
         nice = ["nice", "-n", str(self.args.worker_nice)] if self.args.worker_nice else []
+        if self.args.worker_idle:
+            nice = ["chrt", "--idle", "0", *nice]
         process = self._start(
             [*nice, sys.executable, "-m", "celery", "-A", "worker", "worker", "-P", "threads", "-c", str(self.args.concurrency),
              "-Q", f"{self.queue},{self.queue}.webhooks", "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "-l", "INFO"], log)
@@ -1277,7 +1282,8 @@ def _setup_description(args, env, database_url, queue, broker):
         "server_version": server_version,
         "redis": {"url": args.redis_url, "version": broker.version, "queue": queue, "started_by_the_run": broker.started_server},
         "celery": {"version": celery.__version__, "workers": args.celery_workers, "pool": "threads",
-                   "concurrency": args.concurrency, "prefetch_multiplier": 1, "acks_late": True, "nice": args.worker_nice},
+                   "concurrency": args.concurrency, "prefetch_multiplier": 1, "acks_late": True, "nice": args.worker_nice,
+                   "sched_idle": args.worker_idle},
         "gunicorn": {"version": gunicorn.__version__, "config": args.gunicorn_config, "workers": args.gunicorn_workers,
                      "threads": env.get("GUNICORN_THREADS", "32 (default)")},
         "jobs_settings": {"JOB_STALE_SECONDS": args.stale_seconds, "JOB_HEARTBEAT_SECONDS": args.heartbeat_seconds,
@@ -1311,7 +1317,9 @@ def _print_report(result, result_path):
     print(f"  machine: {setup['machine']['cpus']} CPUs, {setup['machine']['platform']}, Python {setup['machine']['python']}")
     print(f"  MariaDB {setup['server_version']}, Redis {setup['redis']['version']} ({setup['redis']['url']}, queue {setup['redis']['queue']})")
     print(f"  gunicorn {setup['gunicorn']['version']}: {setup['gunicorn']['workers']} workers x {setup['gunicorn']['threads']} threads; "
-          f"Celery {setup['celery']['version']}: {setup['celery']['workers']} workers x -P threads -c {setup['celery']['concurrency']}")
+          f"Celery {setup['celery']['version']}: {setup['celery']['workers']} workers x -P threads -c {setup['celery']['concurrency']}"
+          + (" under SCHED_IDLE" if setup["celery"].get("sched_idle") else "")
+          + (f" nice {setup['celery']['nice']}" if setup["celery"].get("nice") else ""))
     print(f"  stub: {setup['stub_delay_s']:g} s per call, {setup['question_cache']}; jobs: stale {setup['jobs_settings']['JOB_STALE_SECONDS']:g} s, "
           f"heartbeat {setup['jobs_settings']['JOB_HEARTBEAT_SECONDS']:g} s, sweep {setup['jobs_settings']['JOB_SWEEP_SECONDS']:g} s")
     print(f"  clients: {setup['load']}, polls <= {setup['poll_rate_per_s']:g}/s, a read every {setup['read_interval_s']:g} s")

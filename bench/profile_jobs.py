@@ -102,6 +102,11 @@ def main():
         print("own CPU by package:")
         for package, spent in sorted(by_package.items(), key=lambda item: -item[1])[:15]:
             print(f"  {package:48} {spent / options.jobs * 1000:7.2f} ms/job")
+        print("the app's functions by CPU including what they call (nested: read by difference):")
+        mine = [s for s in stats if s.module.startswith(REPO) and "/bench/" not in s.module]
+        for s in sorted(mine, key=lambda s: -s.ttot)[:options.top]:
+            print(f"  {s.ttot / options.jobs * 1000:7.2f} ms/job  {s.ncall / options.jobs:6.1f} calls/job  "
+                  f"{s.name} ({os.path.relpath(s.module, REPO)}:{s.lineno})")
         print("functions with the most own CPU:")
         for s in sorted(stats, key=lambda s: -s.tsub)[:options.top]:
             print(f"  {s.tsub / options.jobs * 1000:7.3f} ms/job  {s.ncall / options.jobs:7.1f} calls/job  "
