@@ -5,6 +5,13 @@ from flask import current_app
 from routes import Blueprint, guard_ids
 from routes.async_jobs import ACCEPTED_HEADERS, PREFER_PARAMETER, respond_async
 from routes.budgets import within_budget
+from routes.conditional import (
+    IF_NONE_MATCH_PARAMETER,
+    NOT_MODIFIED_DOC,
+    VALIDATOR_HEADERS,
+    conditional_get,
+    last_modified_headers,
+)
 from routes.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
 from routes.idempotency import idempotent
 from routes.rate_limits import claude_limit, read_limit, write_limit
@@ -70,14 +77,22 @@ def shape_generation(result):
 
 
 @blp.route("/<int:interview_id>")
+@conditional_get
 @read_limit
 @require_roles(*READ_ROLES)
-@blp.response(200, InterviewResponseSchema)
+@blp.response(200, InterviewResponseSchema, headers=VALIDATOR_HEADERS)
+@blp.alt_response(304, **NOT_MODIFIED_DOC)
 @blp.error_responses(401, 404, 429)
-@blp.doc(security=SECURITY)
+@blp.doc(security=SECURITY, parameters=[IF_NONE_MATCH_PARAMETER])
 def get_interview_by_id(interview_id):
-    """Return one interview with its questions and criteria. Any role."""
-    return {"interview": get_interview(interview_id)}
+    """Return one interview with its questions and criteria. Any role.
+
+    Conditional (routes/conditional.py): the answer has a strong `ETag`, `Last-Modified` and
+    `Cache-Control: private, no-cache`; `If-None-Match` with the current ETag answers 304 with
+    no body. A PATCH changes the ETag at once.
+    """
+    interview = get_interview(interview_id)
+    return {"interview": interview}, last_modified_headers(interview.updated_at or interview.created_at)
 
 
 @blp.route("/<int:interview_id>", methods=["PATCH"])
@@ -93,11 +108,19 @@ def update_interview_by_id(body, interview_id):
 
 
 @blp.route("/req/<string:req_id>")
+@conditional_get
 @read_limit
 @require_roles(*READ_ROLES)
-@blp.response(200, InterviewListResponseSchema)
+@blp.response(200, InterviewListResponseSchema, headers=VALIDATOR_HEADERS)
+@blp.alt_response(304, **NOT_MODIFIED_DOC)
 @blp.error_responses(401, 404, 429)
-@blp.doc(security=SECURITY)
+@blp.doc(security=SECURITY, parameters=[IF_NONE_MATCH_PARAMETER])
 def list_interviews_by_requisition(req_id):
-    """Return every interview of a requisition, newest version first. Any role."""
-    return {"req_id": req_id, "interviews": list_interviews_for_requisition(req_id)}
+    """Return every interview of a requisition, newest version first. Any role.
+
+    Conditional as GET /api/interview/<id>; `Last-Modified` is the newest change of any version,
+    and the ETag changes when a version is added or patched.
+    """
+    interviews = list_interviews_for_requisition(req_id)
+    changed = max((i.updated_at or i.created_at for i in interviews), default=None)
+    return {"req_id": req_id, "interviews": interviews}, last_modified_headers(changed)

@@ -1,0 +1,74 @@
+"""Conditional GET for interview kits (RFC 9110 §8.8 validators, §13 conditional requests).
+
+``@conditional_get`` goes right below ``@blp.route`` on a read whose view returns
+``(data, last_modified_headers(moment))``. A 200 answer then carries:
+
+- ``ETag``: a strong validator, the SHA-1 of the exact JSON body (werkzeug's
+  ``Response.add_etag``). It is made from what the database holds, so a PATCH changes it at once
+  for every worker and host that reads the same database; nothing is cached per process.
+- ``Last-Modified``: the representation's last change (an interview's ``updated_at``, else its
+  ``created_at``; for a requisition's list, the newest of its versions), to the second.
+- ``Cache-Control: private, no-cache``: a client or the caller's own cache may store the kit, but
+  must revalidate it every time (interviews change by PATCH), and no shared cache may keep it
+  (it is behind credentials).
+
+``If-None-Match`` with the current ETag (or ``*``) answers ``304 Not Modified`` with no body,
+repeating ``ETag`` and ``Cache-Control`` (RFC 9110 §15.4.5); otherwise the full 200. ``If-Modified-Since`` is used only when the request
+has no ``If-None-Match`` (RFC 9110 §13.1.3); since HTTP dates have one-second resolution, a
+client should prefer the ETag. Werkzeug's ``Response.make_conditional`` does the evaluation.
+Auth, roles and rate limits run first (a 304 counts as a read), and errors are never conditional.
+"""
+
+import functools
+from datetime import timezone
+
+from flask import make_response, request
+from werkzeug.http import http_date
+
+CACHE_CONTROL = "private, no-cache"
+
+# OpenAPI: the If-None-Match parameter, the 200 answer's validator headers, the 304 answer.
+IF_NONE_MATCH_PARAMETER = {
+    "in": "header",
+    "name": "If-None-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The ETag of a copy the client holds: 304 with no body while it is current (RFC 9110 §13.1.2).",
+    "example": '"6f1c0ab2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708"',
+}
+VALIDATOR_HEADERS = {
+    "ETag": {"description": "Strong validator of this exact body (changes with any PATCH).",
+             "schema": {"type": "string"}},
+    "Last-Modified": {"description": "When the representation last changed (HTTP date, 1 s resolution).",
+                      "schema": {"type": "string"}},
+    "Cache-Control": {"description": "`private, no-cache`: store only in the caller's own cache, revalidate every time.",
+                      "schema": {"type": "string"}},
+}
+NOT_MODIFIED_DOC = {
+    "description": "Not Modified: the If-None-Match ETag is current; no body. Repeats ETag and Cache-Control (RFC 9110 §15.4.5).",
+    "headers": {name: VALIDATOR_HEADERS[name] for name in ("ETag", "Cache-Control")},
+}
+
+
+def last_modified_headers(moment):
+    """Return {"Last-Modified": HTTP date} for a UTC datetime (naive means UTC), or {} for None."""
+    if moment is None:
+        return {}
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return {"Last-Modified": http_date(moment)}
+
+
+def conditional_get(view):
+    """Decorate a read (below @blp.route): validators on its 200 answer, 304 when the client's copy is current."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        response = make_response(view(*args, **kwargs))
+        if response.status_code != 200:
+            return response
+        response.add_etag()
+        response.headers["Cache-Control"] = CACHE_CONTROL
+        return response.make_conditional(request)
+
+    return wrapper

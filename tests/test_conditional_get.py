@@ -1,0 +1,115 @@
+"""Conditional GET on interview kits (routes/conditional.py): strong ETag, Last-Modified,
+Cache-Control; If-None-Match answers 304 with no body; a PATCH changes the ETag at once, also
+for another app instance (another worker or host) reading the same database."""
+
+import hashlib
+from datetime import timezone
+
+from werkzeug.http import parse_date
+
+from tests.helpers import assert_error, workflow_body
+from tests.stub_messages_api import enhanced_jd, interview_kit
+
+
+def make_interview(client, headers, claude, req_id="REQ-ETAG"):
+    claude.reply_json(enhanced_jd()).reply_json(interview_kit())
+    response = client.post("/api/interview/workflow/full", json=workflow_body(req_id), headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["interview_id"]
+
+
+def test_a_read_carries_a_strong_etag_of_its_body_last_modified_and_cache_control(client, admin, claude):
+    interview_id = make_interview(client, admin, claude)
+    response = client.get(f"/api/interview/{interview_id}", headers=admin)
+    assert response.status_code == 200
+    etag = response.headers["ETag"]
+    assert etag == f'"{hashlib.sha1(response.data).hexdigest()}"'  # strong: no W/ prefix, the exact bytes
+    assert response.headers["Cache-Control"] == "private, no-cache"
+    created_at = response.get_json()["interview"]["created_at"]
+    last_modified = parse_date(response.headers["Last-Modified"])
+    assert last_modified.isoformat()[:19] == created_at[:19]  # to the second, in UTC
+    # the same state reads the same ETag
+    assert client.get(f"/api/interview/{interview_id}", headers=admin).headers["ETag"] == etag
+
+
+def test_if_none_match_with_the_current_etag_answers_304_with_no_body(client, admin, claude):
+    interview_id = make_interview(client, admin, claude)
+    first = client.get(f"/api/interview/{interview_id}", headers=admin)
+    etag = first.headers["ETag"]
+    for validator in (etag, f'"other", {etag}', "*"):
+        again = client.get(f"/api/interview/{interview_id}", headers={**admin, "If-None-Match": validator})
+        assert again.status_code == 304, validator
+        assert again.data == b""
+        assert again.headers["ETag"] == etag and again.headers["Cache-Control"] == "private, no-cache"
+        # RFC 9110 §15.4.5: a 304 repeats ETag and Cache-Control; werkzeug leaves out other metadata
+        assert "Content-Type" not in again.headers or again.headers.get("Content-Length") in (None, "0")
+    stale = client.get(f"/api/interview/{interview_id}", headers={**admin, "If-None-Match": '"not-the-current-one"'})
+    assert stale.status_code == 200 and stale.get_json() == first.get_json()
+
+
+def test_if_modified_since_is_used_only_without_if_none_match(client, admin, claude):
+    interview_id = make_interview(client, admin, claude)
+    first = client.get(f"/api/interview/{interview_id}", headers=admin)
+    since = {"If-Modified-Since": first.headers["Last-Modified"]}
+    assert client.get(f"/api/interview/{interview_id}", headers={**admin, **since}).status_code == 304
+    # an ETag that does not match wins over a date that would
+    both = {**since, "If-None-Match": '"not-the-current-one"'}
+    assert client.get(f"/api/interview/{interview_id}", headers={**admin, **both}).status_code == 200
+
+
+def test_a_patch_changes_the_etag_at_once_for_another_instance_on_the_same_database(app_factory, claude):
+    from services.api_keys import create_api_key
+
+    first, second = app_factory(), app_factory()  # two workers (or hosts) sharing one database
+    with first.app_context():
+        _, key = create_api_key(name="etag", role="admin")
+    headers = {"Authorization": f"Bearer {key}"}
+    reader, writer = first.test_client(), second.test_client()
+    interview_id = make_interview(writer, headers, claude, "REQ-ETAG-2")
+    seen = reader.get(f"/api/interview/{interview_id}", headers=headers)
+    listed = reader.get("/api/interview/req/REQ-ETAG-2", headers=headers)
+    assert reader.get(f"/api/interview/{interview_id}", headers={**headers, "If-None-Match": seen.headers["ETag"]}).status_code == 304
+
+    patched = writer.patch(f"/api/interview/{interview_id}", json={"interview_name": "Renamed loop"}, headers=headers)
+    assert patched.status_code == 200
+
+    after = reader.get(f"/api/interview/{interview_id}", headers={**headers, "If-None-Match": seen.headers["ETag"]})
+    assert after.status_code == 200
+    assert after.get_json()["interview"]["interview_name"] == "Renamed loop"
+    assert after.headers["ETag"] != seen.headers["ETag"]
+    updated_at = after.get_json()["interview"]["updated_at"]
+    assert parse_date(after.headers["Last-Modified"]).astimezone(timezone.utc).isoformat()[:19] == updated_at[:19]
+    relisted = reader.get("/api/interview/req/REQ-ETAG-2", headers={**headers, "If-None-Match": listed.headers["ETag"]})
+    assert relisted.status_code == 200 and relisted.headers["ETag"] != listed.headers["ETag"]
+    assert reader.get(f"/api/interview/{interview_id}", headers={**headers, "If-None-Match": after.headers["ETag"]}).status_code == 304
+
+
+def test_a_requisitions_list_is_conditional_and_a_new_version_changes_its_etag(client, admin, claude):
+    interview_id = make_interview(client, admin, claude, "REQ-ETAG-3")
+    listed = client.get("/api/interview/req/REQ-ETAG-3", headers=admin)
+    etag = listed.headers["ETag"]
+    assert listed.headers["Cache-Control"] == "private, no-cache" and listed.headers["Last-Modified"]
+    assert client.get("/api/interview/req/REQ-ETAG-3", headers={**admin, "If-None-Match": etag}).status_code == 304
+    job_description_id = client.get(f"/api/interview/{interview_id}", headers=admin).get_json()["interview"]["job_description_id"]
+    claude.reply_json(interview_kit())
+    version_2 = client.post("/api/interview/generate", json={"req_id": "REQ-ETAG-3", "job_description_id": job_description_id}, headers=admin)
+    assert version_2.status_code == 200
+    relisted = client.get("/api/interview/req/REQ-ETAG-3", headers={**admin, "If-None-Match": etag})
+    assert relisted.status_code == 200 and len(relisted.get_json()["interviews"]) == 2
+
+
+def test_errors_are_never_conditional(client, admin):
+    missing = client.get("/api/interview/999999", headers={**admin, "If-None-Match": "*"})
+    assert_error(missing, 404)
+    assert "ETag" not in missing.headers
+    unauthenticated = client.get("/api/interview/1", headers={"If-None-Match": "*"})
+    assert unauthenticated.status_code == 401 and "ETag" not in unauthenticated.headers
+
+
+def test_openapi_documents_the_validators_and_304(client):
+    spec = client.get("/openapi.json").get_json()
+    for path in ("/api/interview/{interview_id}", "/api/interview/req/{req_id}"):
+        get = spec["paths"][path]["get"]
+        assert "304" in get["responses"]
+        assert {"ETag", "Last-Modified", "Cache-Control"} <= set(get["responses"]["200"]["headers"])
+        assert any(p["name"] == "If-None-Match" and p["in"] == "header" for p in get["parameters"])
