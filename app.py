@@ -18,6 +18,7 @@ from routes.auth import SECURITY_SCHEMES
 from routes.errors import Api, error_response, register_error_handlers
 from routes.metrics import register_request_metrics
 from routes.rate_limits import limiter
+from routes.representations import cache as representations
 from services.budgets import BudgetPolicy
 from services.evaluations import Thresholds
 from services.question_cache import QuestionCache
@@ -51,6 +52,7 @@ def create_app(config_class=None, **overrides):
 
     app.after_request(_tidy_retry_after)  # registered first, so it runs after Flask-Limiter's hook
     limiter.init_app(app)
+    representations.init_app(app)
     api = Api(app)
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)

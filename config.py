@@ -142,6 +142,13 @@ class Config:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_KEY_PREFIX = "techscreen"
 
+    # Interview reads' representation cache (routes/representations.py, Flask-Caching): a body made
+    # once per change of the interview's row, kept per worker. NullCache turns it off.
+    CACHE_TYPE = os.environ.get("CACHE_TYPE", "SimpleCache")
+    CACHE_THRESHOLD = _env_int("CACHE_THRESHOLD", 1000)  # entries per worker (a kit ~6 KB, a list ~18 KB)
+    CACHE_DEFAULT_TIMEOUT = _env_int("CACHE_DEFAULT_TIMEOUT", 300)  # seconds
+    CACHE_KEY_PREFIX = "techscreen:"
+
     # Logs: "text" (default) or "json" (one object per line, for log shippers); level name.
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()

@@ -12,6 +12,7 @@ from routes.conditional import (
     conditional_get,
     last_modified_headers,
 )
+from routes.representations import cached_representation
 from routes.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
 from routes.idempotency import idempotent
 from routes.rate_limits import claude_limit, read_limit, write_limit
@@ -25,7 +26,13 @@ from routes.schemas import (
     JobAcceptedSchema,
 )
 from services.interview_generation import generate_interview
-from services.interviews import get_interview, list_interviews_for_requisition, update_interview
+from services.interviews import (
+    get_interview,
+    interview_stamp,
+    list_interviews_for_requisition,
+    requisition_stamp,
+    update_interview,
+)
 
 blp = Blueprint("interviews", __name__, url_prefix="/api/interview", description="Interview kits")
 
@@ -80,6 +87,7 @@ def shape_generation(result):
 @conditional_get
 @read_limit
 @require_roles(*READ_ROLES)
+@cached_representation(interview_stamp)
 @blp.response(200, InterviewResponseSchema, headers=VALIDATOR_HEADERS)
 @blp.alt_response(304, **NOT_MODIFIED_DOC)
 @blp.error_responses(401, 404, 429)
@@ -89,7 +97,8 @@ def get_interview_by_id(interview_id):
 
     Conditional (routes/conditional.py): the answer has a strong `ETag`, `Last-Modified` and
     `Cache-Control: private, no-cache`; `If-None-Match` with the current ETag answers 304 with
-    no body. A PATCH changes the ETag at once.
+    no body. A PATCH changes the ETag at once. The body is made once per change of the
+    interview's row (routes/representations.py).
     """
     interview = get_interview(interview_id)
     return {"interview": interview}, last_modified_headers(interview.updated_at or interview.created_at)
@@ -111,6 +120,7 @@ def update_interview_by_id(body, interview_id):
 @conditional_get
 @read_limit
 @require_roles(*READ_ROLES)
+@cached_representation(requisition_stamp)
 @blp.response(200, InterviewListResponseSchema, headers=VALIDATOR_HEADERS)
 @blp.alt_response(304, **NOT_MODIFIED_DOC)
 @blp.error_responses(401, 404, 429)

@@ -19,6 +19,29 @@ def get_interview(interview_id):
     return interview
 
 
+def interview_stamp(interview_id):
+    """Return a tuple of every column of the interview's own row: what its representation depends
+    on besides its questions, which never change once stored. One indexed query, no ORM objects.
+    Raises NotFound (404) as get_interview. Used to key its cached representation
+    (routes/representations.py)."""
+    row = db.session.execute(db.select(*Interview.__table__.columns).where(Interview.id == interview_id)).first()
+    if row is None:
+        raise NotFound(f"Interview {interview_id} not found")
+    return tuple(row)
+
+
+def requisition_stamp(req_id):
+    """Return the requisition's interview rows (every column, newest version first) as a tuple: what
+    GET /api/interview/req/<req_id> depends on. Raises NotFound as list_interviews_for_requisition."""
+    rows = db.session.execute(
+        db.select(*Interview.__table__.columns).where(Interview.req_id == req_id)
+        .order_by(Interview.version.desc(), Interview.id.desc())
+    ).all()
+    if not rows and job_description_id_for(req_id) is None:
+        raise unknown_requisition(req_id)
+    return (req_id, *(tuple(row) for row in rows))
+
+
 def list_interviews_for_requisition(req_id):
     """Return a requisition's interviews, newest version first. Raises NotFound for an unknown req_id."""
     interviews = db.session.scalars(

@@ -113,3 +113,72 @@ def test_openapi_documents_the_validators_and_304(client):
         assert "304" in get["responses"]
         assert {"ETag", "Last-Modified", "Cache-Control"} <= set(get["responses"]["200"]["headers"])
         assert any(p["name"] == "If-None-Match" and p["in"] == "header" for p in get["parameters"])
+
+
+def _statements(app):
+    """Collect the SQL statements the app runs (a list, filled until removed with the returned undo)."""
+    from sqlalchemy import event
+
+    from models import db
+
+    seen = []
+    with app.app_context():
+        engine = db.engine
+
+    def on_execute(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    return seen, lambda: event.remove(engine, "before_cursor_execute", on_execute)
+
+
+def test_a_repeated_read_is_served_from_the_representation_made_once(app, client, admin, claude):
+    interview_id = make_interview(client, admin, claude, "REQ-REPR")
+    client.get("/api/interview/req/REQ-REPR", headers=admin)  # auth cached, both representations made
+    first = client.get(f"/api/interview/{interview_id}", headers=admin)
+    seen, undo = _statements(app)
+    try:
+        again = client.get(f"/api/interview/{interview_id}", headers=admin)
+        listed = client.get("/api/interview/req/REQ-REPR", headers=admin)
+    finally:
+        undo()
+    assert again.data == first.data  # byte for byte the contract schema's dump
+    for header in ("Content-Type", "Content-Length", "ETag", "Last-Modified", "Cache-Control"):
+        assert again.headers[header] == first.headers[header], header
+    assert listed.status_code == 200 and len(listed.get_json()["interviews"]) == 1
+    # one stamp query per read; neither the questions nor the versions' questions were loaded again
+    assert len(seen) == 2, seen
+    assert not any("interview_questions" in statement for statement in seen), seen
+
+
+def test_cached_reads_still_need_credentials_and_count_against_the_rate_limit(app_factory, claude, make_key):
+    app = app_factory(RATE_LIMIT_READ="3/minute")
+    from services.api_keys import create_api_key
+
+    with app.app_context():
+        _, key = create_api_key(name="limited", role="admin")
+    headers = {"Authorization": f"Bearer {key}"}
+    client = app.test_client()
+    claude.reply_json(enhanced_jd()).reply_json(interview_kit())
+    interview_id = client.post("/api/interview/workflow/full", json=workflow_body("REQ-REPR-2"), headers=headers).get_json()["interview_id"]
+    assert client.get(f"/api/interview/{interview_id}").status_code == 401
+    assert [client.get(f"/api/interview/{interview_id}", headers=headers).status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+def test_the_representation_cache_can_be_turned_off(app_factory, claude):
+    from services.api_keys import create_api_key
+
+    app = app_factory(CACHE_TYPE="NullCache")
+    with app.app_context():
+        _, key = create_api_key(name="nocache", role="admin")
+    headers = {"Authorization": f"Bearer {key}"}
+    client = app.test_client()
+    interview_id = make_interview(client, headers, claude, "REQ-REPR-3")
+    first = client.get(f"/api/interview/{interview_id}", headers=headers)
+    seen, undo = _statements(app)
+    try:
+        again = client.get(f"/api/interview/{interview_id}", headers=headers)
+    finally:
+        undo()
+    assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
+    assert any("interview_questions" in statement for statement in seen), seen
