@@ -194,6 +194,8 @@ def _parse_args(argv):
     args.phases = [p.strip().upper() for p in args.phases.split(",") if p.strip()]
     if not args.phases or any(p not in ("A", "B") for p in args.phases):
         parser.error("--phases takes A, B or A,B")
+    if args.rate is not None and args.rate <= 0:
+        parser.error("--rate must be a positive number of submissions a second")
     if args.jobs < 3 or args.clients < 1 or args.celery_workers < 1 or args.concurrency < 1:
         parser.error("--jobs >= 3, --clients, --celery-workers and --concurrency >= 1")
     if "B" in args.phases and args.celery_workers < 2 and args.no_restart:
@@ -551,7 +553,15 @@ class _Run:
 
         def send_one(index, due):
             late_ms = round(max(0.0, time.perf_counter() - due) * 1000, 2)
-            record = self.client.submit(bodies[index])
+            try:
+                record = self.client.submit(bodies[index])
+            except Exception as exc:  # noqa: BLE001 - recorded as a failed submission, never lost in the pool
+                record = {"req_id": bodies[index]["req_id"], "status": 0, "ok": False, "job_id": None, "ms": 0.0,
+                          "sent_unix": round(time.time(), 4), "error": f"{type(exc).__name__}: {exc}"[:300]}
+            # latency from the scheduled arrival, not from the send: a send held back by a full pool
+            # counts its wait (no coordinated omission); send_ms is the client's own round trip
+            record["send_ms"] = record["ms"]
+            record["ms"] = round(record["ms"] + late_ms, 2)
             record["index"], record["late_ms"] = index + 1, late_ms
             submissions[index] = record
             poller.add(index, record["job_id"] if record["ok"] else None)
@@ -922,7 +932,7 @@ def _phase_result(phase, args, submissions, poller, reader, sampler, killer, cpu
     accepted = [s for s in done if s["ok"]]
     submit_ms = sorted(s["ms"] for s in done)
     first_sent = min(s["sent_unix"] for s in done) if done else phase_started_unix
-    last_answered = max(s["sent_unix"] + s["ms"] / 1000 for s in done) if done else first_sent
+    last_answered = max(s["sent_unix"] + s.get("send_ms", s["ms"]) / 1000 for s in done) if done else first_sent
 
     jobs = []
     for index, submission in enumerate(submissions):
@@ -980,7 +990,7 @@ def _phase_result(phase, args, submissions, poller, reader, sampler, killer, cpu
     result = {
         "phase": phase,
         "jobs": n,
-        "clients": args.clients,
+        "clients": None if args.rate else args.clients,
         "load": _load_label(args),
         "timed_out": timed_out,
         "submissions": {

@@ -12,10 +12,17 @@
   must revalidate it every time (interviews change by PATCH), and no shared cache may keep it
   (it is behind credentials).
 
-``If-None-Match`` with the current ETag (or ``*``) answers ``304 Not Modified`` with no body,
-repeating ``ETag`` and ``Cache-Control`` (RFC 9110 §15.4.5); otherwise the full 200. ``If-Modified-Since`` is used only when the request
-has no ``If-None-Match`` (RFC 9110 §13.1.3); since HTTP dates have one-second resolution, a
-client should prefer the ETag. Werkzeug's ``Response.make_conditional`` does the evaluation.
+Preconditions, evaluated in RFC 9110 §13.2.2's order:
+
+1. ``If-Match``: ``*`` or the current ETag (strong comparison) goes on; anything else answers
+   ``412`` in the error envelope (the client's copy is no longer current).
+2. ``If-None-Match``: the current ETag (weak comparison, as §13.1.2 asks for GET) or ``*`` answers
+   ``304 Not Modified`` with no body, repeating ``ETag`` and ``Cache-Control`` (§15.4.5);
+   otherwise the full 200. Werkzeug's ``Response.make_conditional`` builds the 304.
+3. ``If-Modified-Since`` and ``If-Unmodified-Since`` are not evaluated. HTTP dates have one-second
+   resolution, so a PATCH made in the same second as an earlier read would look unchanged, and
+   the ETag says everything they could. The answer is then the full 200 (or the 304 of step 2).
+
 Auth, roles and rate limits run first (a 304 counts as a read), and errors are never conditional.
 """
 
@@ -25,7 +32,10 @@ from datetime import timezone
 from flask import make_response, request
 from werkzeug.http import http_date
 
+from routes.errors import error_response
+
 CACHE_CONTROL = "private, no-cache"
+_IGNORED_PRECONDITIONS = ("HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE", "HTTP_IF_RANGE", "HTTP_RANGE")
 
 # OpenAPI: the If-None-Match parameter, the 200 answer's validator headers, the 304 answer.
 IF_NONE_MATCH_PARAMETER = {
@@ -35,6 +45,13 @@ IF_NONE_MATCH_PARAMETER = {
     "schema": {"type": "string"},
     "description": "The ETag of a copy the client holds: 304 with no body while it is current (RFC 9110 §13.1.2).",
     "example": '"6f1c0ab2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708"',
+}
+IF_MATCH_PARAMETER = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "Answer only if the kit is still this ETag (or `*`): otherwise 412 (RFC 9110 §13.1.1).",
 }
 VALIDATOR_HEADERS = {
     "ETag": {"description": "Strong validator of this exact body (changes with any PATCH).",
@@ -69,6 +86,12 @@ def conditional_get(view):
             return response
         response.add_etag()
         response.headers["Cache-Control"] = CACHE_CONTROL
-        return response.make_conditional(request)
+        etag, _ = response.get_etag()
+        if request.if_match and not (request.if_match.star_tag or request.if_match.contains(etag)):
+            return error_response(412, "If-Match names a copy that is no longer current; read the resource again",
+                                  headers={"ETag": response.headers["ETag"]})
+        # Only If-None-Match decides (see the module's docstring): werkzeug sees no other precondition.
+        environ = {name: value for name, value in request.environ.items() if name not in _IGNORED_PRECONDITIONS}
+        return response.make_conditional(environ)
 
     return wrapper

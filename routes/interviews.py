@@ -6,6 +6,7 @@ from routes import Blueprint, guard_ids
 from routes.async_jobs import ACCEPTED_HEADERS, PREFER_PARAMETER, respond_async
 from routes.budgets import within_budget
 from routes.conditional import (
+    IF_MATCH_PARAMETER,
     IF_NONE_MATCH_PARAMETER,
     NOT_MODIFIED_DOC,
     VALIDATOR_HEADERS,
@@ -90,8 +91,8 @@ def shape_generation(result):
 @cached_representation(interview_stamp)
 @blp.response(200, InterviewResponseSchema, headers=VALIDATOR_HEADERS)
 @blp.alt_response(304, **NOT_MODIFIED_DOC)
-@blp.error_responses(401, 404, 429)
-@blp.doc(security=SECURITY, parameters=[IF_NONE_MATCH_PARAMETER])
+@blp.error_responses(401, 404, 412, 429)
+@blp.doc(security=SECURITY, parameters=[IF_NONE_MATCH_PARAMETER, IF_MATCH_PARAMETER])
 def get_interview_by_id(interview_id):
     """Return one interview with its questions and criteria. Any role.
 
@@ -123,8 +124,8 @@ def update_interview_by_id(body, interview_id):
 @cached_representation(requisition_stamp)
 @blp.response(200, InterviewListResponseSchema, headers=VALIDATOR_HEADERS)
 @blp.alt_response(304, **NOT_MODIFIED_DOC)
-@blp.error_responses(401, 404, 429)
-@blp.doc(security=SECURITY, parameters=[IF_NONE_MATCH_PARAMETER])
+@blp.error_responses(401, 404, 412, 429)
+@blp.doc(security=SECURITY, parameters=[IF_NONE_MATCH_PARAMETER, IF_MATCH_PARAMETER])
 def list_interviews_by_requisition(req_id):
     """Return every interview of a requisition, newest version first. Any role.
 

@@ -171,7 +171,9 @@ def _finish(operation, started, *, status, error_kind=None, error_message=None):
     values["effort"] = efforts_seen.pop() if len(efforts_seen) == 1 else ("mixed" if efforts_seen else None)
     with Session(db.engine) as session:
         # one UPDATE of the row (no read first), with any call row whose own write failed
-        session.execute(update(GenerationLog).where(GenerationLog.id == operation.log_id).values(**values))
+        ended = session.execute(update(GenerationLog).where(GenerationLog.id == operation.log_id).values(**values)).rowcount
+        if not ended:
+            log.warning("generation_logs row %s is gone; its end (%s) was not recorded", operation.log_id, status)
         for call in operation.calls:
             if not getattr(call, "persisted", False):
                 session.add(_call_row(operation.log_id, call))

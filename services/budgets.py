@@ -52,15 +52,15 @@ def period_bounds(period, now):
 
 
 def check_budgets(policy, operation_types, *, user_id=None, api_key_id=None, req_id=None):
-    """Raise BudgetExceeded (429) if any budget would be exceeded by these operations; else return.
+    """Raise BudgetExceeded (429) if any budget would be exceeded by these operations.
 
     operation_types: the operations the request will run (e.g. both steps of a workflow).
     Returns the caller's ApiKey row (None without api_key_id). The read stays in the caller's
     session, which is left open: while the caller holds the returned row, reading the key again
     in this session (a job's webhook settings) costs no query (the session's identity map holds
-    rows only as long as someone references them). No connection is held while Claude works:
-    every Claude call's audited operation (services/audit.audited_operation) closes the session
-    first.
+    rows only as long as someone references them). The rule for callers: close the session
+    before any long wait, or reach services/audit.audited_operation, which closes it before every
+    Claude call (services/job_operations.admit closes it itself).
     """
     reserve = sum(policy.reserves.get(op, 0) for op in operation_types)
     key_daily, key_monthly = policy.key_daily, policy.key_monthly

@@ -47,14 +47,36 @@ def test_if_none_match_with_the_current_etag_answers_304_with_no_body(client, ad
     assert stale.status_code == 200 and stale.get_json() == first.get_json()
 
 
-def test_if_modified_since_is_used_only_without_if_none_match(client, admin, claude):
+def test_dates_are_not_preconditions_only_the_etag_is(client, admin, claude):
+    """HTTP dates have 1 s resolution: a PATCH in the same second would look unchanged, so
+    If-Modified-Since never answers 304 (and If-Unmodified-Since never 412)."""
     interview_id = make_interview(client, admin, claude)
     first = client.get(f"/api/interview/{interview_id}", headers=admin)
-    since = {"If-Modified-Since": first.headers["Last-Modified"]}
-    assert client.get(f"/api/interview/{interview_id}", headers={**admin, **since}).status_code == 304
-    # an ETag that does not match wins over a date that would
-    both = {**since, "If-None-Match": '"not-the-current-one"'}
-    assert client.get(f"/api/interview/{interview_id}", headers={**admin, **both}).status_code == 200
+    later = "Fri, 01 Jan 2100 00:00:00 GMT"
+    assert client.get(f"/api/interview/{interview_id}", headers={**admin, "If-Modified-Since": later}).status_code == 200
+    assert client.get(f"/api/interview/{interview_id}", headers={**admin, "If-Unmodified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}).status_code == 200
+    both = {"If-Modified-Since": later, "If-None-Match": first.headers["ETag"]}
+    assert client.get(f"/api/interview/{interview_id}", headers={**admin, **both}).status_code == 304
+
+
+def test_if_match_goes_on_for_the_current_etag_or_star_and_is_412_otherwise(client, admin, claude):
+    interview_id = make_interview(client, admin, claude)
+    path = f"/api/interview/{interview_id}"
+    etag = client.get(path, headers=admin).headers["ETag"]
+    assert client.get(path, headers={**admin, "If-Match": "*"}).status_code == 200
+    assert client.get(path, headers={**admin, "If-Match": f'"old", {etag}'}).status_code == 200
+    stale = assert_error(client.get(path, headers={**admin, "If-Match": '"old"'}), 412)
+    assert "no longer current" in stale["error"]
+    # If-Match holds, then If-None-Match decides (RFC 9110 §13.2.2)
+    assert client.get(path, headers={**admin, "If-Match": etag, "If-None-Match": etag}).status_code == 304
+
+
+def test_head_is_conditional_too(client, admin, claude):
+    interview_id = make_interview(client, admin, claude)
+    path = f"/api/interview/{interview_id}"
+    head = client.head(path, headers=admin)
+    assert head.status_code == 200 and head.data == b"" and head.headers["ETag"] == client.get(path, headers=admin).headers["ETag"]
+    assert client.head(path, headers={**admin, "If-None-Match": head.headers["ETag"]}).status_code == 304
 
 
 def test_a_patch_changes_the_etag_at_once_for_another_instance_on_the_same_database(app_factory, claude):
@@ -112,7 +134,8 @@ def test_openapi_documents_the_validators_and_304(client):
         get = spec["paths"][path]["get"]
         assert "304" in get["responses"]
         assert {"ETag", "Last-Modified", "Cache-Control"} <= set(get["responses"]["200"]["headers"])
-        assert any(p["name"] == "If-None-Match" and p["in"] == "header" for p in get["parameters"])
+        assert {"If-None-Match", "If-Match"} <= {p["name"] for p in get["parameters"] if p["in"] == "header"}
+        assert "412" in get["responses"]
 
 
 def _statements(app):
