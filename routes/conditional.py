@@ -38,21 +38,17 @@ CACHE_CONTROL = "private, no-cache"
 _IGNORED_PRECONDITIONS = ("HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE", "HTTP_IF_RANGE", "HTTP_RANGE")
 
 # OpenAPI: the If-None-Match parameter, the 200 answer's validator headers, the 304 answer.
+def _header_parameter(name, description):
+    return {"in": "header", "name": name, "required": False, "schema": {"type": "string"}, "description": description}
+
+
 IF_NONE_MATCH_PARAMETER = {
-    "in": "header",
-    "name": "If-None-Match",
-    "required": False,
-    "schema": {"type": "string"},
-    "description": "The ETag of a copy the client holds: 304 with no body while it is current (RFC 9110 §13.1.2).",
+    **_header_parameter("If-None-Match", "The ETag of a copy the client holds: 304 with no body while it is current "
+                                         "(RFC 9110 §13.1.2)."),
     "example": '"6f1c0ab2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708"',
 }
-IF_MATCH_PARAMETER = {
-    "in": "header",
-    "name": "If-Match",
-    "required": False,
-    "schema": {"type": "string"},
-    "description": "Answer only if the kit is still this ETag (or `*`): otherwise 412 (RFC 9110 §13.1.1).",
-}
+IF_MATCH_PARAMETER = _header_parameter("If-Match", "Answer only if the kit is still this ETag (or `*`): otherwise 412 "
+                                                   "(RFC 9110 §13.1.1).")
 VALIDATOR_HEADERS = {
     "ETag": {"description": "Strong validator of this exact body (changes with any PATCH).",
              "schema": {"type": "string"}},
