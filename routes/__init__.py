@@ -52,8 +52,8 @@ _ERROR_DESCRIPTIONS = {
     403: "The caller's role may not do this",
     404: "Unknown requisition, job description or interview",
     409: "Conflicts with stored state (see `error`)",
-    413: "Request body too large",
     412: "If-Match names an ETag that is no longer current (conditional reads of interview kits)",
+    413: "Request body too large",
     415: "Content-Type is not application/json",
     422: "The Idempotency-Key was already used with a different request",
     429: "Too many requests: the caller's rate limit for this route class is used up (X-RateLimit-* headers), or, "

@@ -15,12 +15,11 @@ def within_budget(*operation_types, applies=None):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             body = args[0] if args and isinstance(args[0], dict) else {}
-            key = None  # noqa: F841 - read by nobody, but it keeps the row alive (see below)
             if applies is None or applies(body):
                 principal = g.principal
-                # Held while the view runs, so the view's own read of the key (webhook settings of
-                # a job) is served from the session without another query (tests/test_jobs.py
-                # test_a_submission_reads_the_callers_key_once_in_one_database_session).
+                # Never read, but referenced until the view returns, so the view's own read of the
+                # key (a job's webhook settings) comes from the session without another query
+                # (tests/test_jobs.py test_a_submission_reads_the_callers_key_once_in_one_database_session).
                 key = check_budgets(  # noqa: F841
                     current_app.extensions["budgets"],
                     operation_types,
@@ -28,7 +27,7 @@ def within_budget(*operation_types, applies=None):
                     api_key_id=principal.api_key_id,
                     req_id=body.get("req_id"),
                 )
-            return view(*args, **kwargs)  # ``key`` stays referenced until the view returns
+            return view(*args, **kwargs)
 
         return wrapper
 

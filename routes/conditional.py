@@ -4,8 +4,9 @@
 ``(data, last_modified_headers(moment))``. A 200 answer then carries:
 
 - ``ETag``: a strong validator, the SHA-1 of the exact JSON body (werkzeug's
-  ``Response.add_etag``). It is made from what the database holds, so a PATCH changes it at once
-  for every worker and host that reads the same database; nothing is cached per process.
+  ``Response.add_etag``) as served. The body is made from, or kept against, the interview's row as
+  the database holds it on this request (routes/representations.py), so a PATCH changes the ETag
+  at once for every worker and host that reads the same database.
 - ``Last-Modified``: the representation's last change (an interview's ``updated_at``, else its
   ``created_at``; for a requisition's list, the newest of its versions), to the second.
 - ``Cache-Control: private, no-cache``: a client or the caller's own cache may store the kit, but
@@ -37,11 +38,12 @@ from routes.errors import error_response
 CACHE_CONTROL = "private, no-cache"
 _IGNORED_PRECONDITIONS = ("HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE", "HTTP_IF_RANGE", "HTTP_RANGE")
 
-# OpenAPI: the If-None-Match parameter, the 200 answer's validator headers, the 304 answer.
+
 def _header_parameter(name, description):
     return {"in": "header", "name": name, "required": False, "schema": {"type": "string"}, "description": description}
 
 
+# OpenAPI: the request's precondition headers, the 200 answer's validator headers, the 304 answer.
 IF_NONE_MATCH_PARAMETER = {
     **_header_parameter("If-None-Match", "The ETag of a copy the client holds: 304 with no body while it is current "
                                          "(RFC 9110 §13.1.2)."),

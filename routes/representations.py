@@ -14,8 +14,8 @@ interview's own row. ``@cached_representation(stamp)`` goes between ``@require_r
 Any change to the row changes the stamp and so the key, whatever worker or host made it, because
 the stamp comes from the database on every read. So a PATCH is visible at once everywhere, and
 nothing needs invalidating. A worker keeps its own copies (CACHE_TYPE SimpleCache, at most
-CACHE_THRESHOLD entries, each for CACHE_DEFAULT_TIMEOUT seconds, default 300; bench/README.md has
-the memory figures). NullCache turns it off. A shared cache (RedisCache) works too, but buys
+CACHE_THRESHOLD entries, default 1000, so at most about 18 MB of bodies per worker; each for
+CACHE_DEFAULT_TIMEOUT seconds, default 300). NullCache turns it off. A shared cache (RedisCache) works too, but buys
 little, since a miss costs one ordinary read. Auth, roles and rate limits run before this
 decorator (they are the outer ones), and errors are never stored.
 """

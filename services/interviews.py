@@ -15,7 +15,7 @@ def get_interview(interview_id):
     """Return the Interview with its questions. Raises NotFound (404)."""
     interview = db.session.get(Interview, interview_id, options=[joinedload(Interview.questions)])
     if interview is None:
-        raise NotFound(f"Interview {interview_id} not found")
+        raise _interview_not_found(interview_id)
     return interview
 
 
@@ -26,30 +26,35 @@ def interview_stamp(interview_id):
     (routes/representations.py)."""
     row = db.session.execute(db.select(*Interview.__table__.columns).where(Interview.id == interview_id)).first()
     if row is None:
-        raise NotFound(f"Interview {interview_id} not found")
+        raise _interview_not_found(interview_id)
     return tuple(row)
 
 
 def requisition_stamp(req_id):
     """Return the requisition's interview rows (every column, newest version first) as a tuple: what
     GET /api/interview/req/<req_id> depends on. Raises NotFound as list_interviews_for_requisition."""
-    rows = db.session.execute(
-        db.select(*Interview.__table__.columns).where(Interview.req_id == req_id)
-        .order_by(Interview.version.desc(), Interview.id.desc())
-    ).all()
-    if not rows and job_description_id_for(req_id) is None:
-        raise unknown_requisition(req_id)
+    rows = _known_requisition(req_id, db.session.execute(_versions_of(req_id, *Interview.__table__.columns)).all())
     return (req_id, *(tuple(row) for row in rows))
 
 
 def list_interviews_for_requisition(req_id):
     """Return a requisition's interviews, newest version first. Raises NotFound for an unknown req_id."""
-    interviews = db.session.scalars(
-        db.select(Interview).where(Interview.req_id == req_id).order_by(Interview.version.desc(), Interview.id.desc())
-    ).all()
-    if not interviews and job_description_id_for(req_id) is None:
+    return _known_requisition(req_id, db.session.scalars(_versions_of(req_id, Interview)).all())
+
+
+def _versions_of(req_id, *columns):
+    return db.select(*columns).where(Interview.req_id == req_id).order_by(Interview.version.desc(), Interview.id.desc())
+
+
+def _known_requisition(req_id, versions):
+    """Return ``versions``; raise NotFound when there are none and the requisition has no job description either."""
+    if not versions and job_description_id_for(req_id) is None:
         raise unknown_requisition(req_id)
-    return interviews
+    return versions
+
+
+def _interview_not_found(interview_id):
+    return NotFound(f"Interview {interview_id} not found")
 
 
 def update_interview(interview_id, *, status=None, interview_name=None):
