@@ -34,6 +34,9 @@ if _JSON_LOGS:
         "formatters": {"json": {"()": "observability.JsonFormatter"}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
         "loggers": {"gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False}},
+        # gunicorn merges this over its own defaults, whose root logger names a handler ("console")
+        # that this dict no longer has; the app adds its own root handler (observability.configure_logging).
+        "root": {"level": "INFO", "handlers": []},
     }
 # The access log names method, path, status, size and latency; never headers (API keys) or bodies.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
