@@ -17,7 +17,7 @@ from routes import register_blueprints
 from routes.auth import SECURITY_SCHEMES
 from routes.errors import Api, error_response, register_error_handlers
 from routes.metrics import register_request_metrics
-from routes.rate_limits import limiter
+from routes import rate_limits
 from routes.representations import cache as representations
 from services.budgets import BudgetPolicy
 from services.evaluations import Thresholds
@@ -50,8 +50,8 @@ def create_app(config_class=None, **overrides):
     app.extensions["budgets"] = BudgetPolicy.from_config(app.config)
     app.extensions["evaluation_thresholds"] = Thresholds.from_config(app.config)
 
-    app.after_request(_tidy_retry_after)  # registered first, so it runs after Flask-Limiter's hook
-    limiter.init_app(app)
+    app.after_request(_tidy_retry_after)  # registered first, so it runs after the rate limits' hook
+    rate_limits.init_app(app)
     representations.init_app(app)
     api = Api(app)
     for name, scheme in SECURITY_SCHEMES.items():
@@ -96,7 +96,7 @@ def _check_job_settings(config):
 
 def _tidy_retry_after(response):
     """Retry-After belongs on refusals only: our own value wins where we set one (503, 409, budget
-    429); Flask-Limiter's stays on its 429; every other answer loses it."""
+    429); the rate limit's stays on its 429; every other answer loses it."""
     if "own_retry_after" in g:
         response.headers["Retry-After"] = g.own_retry_after
     elif response.status_code not in (429, 503):

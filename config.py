@@ -129,7 +129,7 @@ class Config:
     IDEMPOTENCY_TTL_HOURS = _env_int("IDEMPOTENCY_TTL_HOURS", 24)
     IDEMPOTENCY_ABANDONED_SECONDS = _env_int("IDEMPOTENCY_ABANDONED_SECONDS", 900)
 
-    # Rate limits per caller (routes/rate_limits.py), Flask-Limiter syntax ("30/minute;500/hour").
+    # Rate limits per caller (routes/rate_limits.py), "limits" notation ("30/minute;500/hour").
     RATE_LIMIT_CLAUDE = os.environ.get("RATE_LIMIT_CLAUDE", "30/minute")
     RATE_LIMIT_WRITE = os.environ.get("RATE_LIMIT_WRITE", "120/minute")
     RATE_LIMIT_READ = os.environ.get("RATE_LIMIT_READ", "1200/minute")

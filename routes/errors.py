@@ -31,7 +31,7 @@ def error_response(status, message, *, req_id=None, errors=None, extra=None, hea
     """Return a (response, status) pair in the error envelope."""
     body = envelope(message, req_id=req_id or _req_id_from_request(), errors=errors, extra=extra)
     if headers and "Retry-After" in headers:
-        g.own_retry_after = headers["Retry-After"]  # restored after Flask-Limiter's headers (app.py)
+        g.own_retry_after = headers["Retry-After"]  # wins over the rate limit's (app.py)
     response = jsonify(body)
     response.status_code = status
     for name, value in (headers or {}).items():
@@ -87,7 +87,7 @@ class Api(flask_smorest.Api):
         message = data.get("message") or _HTTP_MESSAGES.get(error.code) or error.description or error.name
         if errors and error.code == 400:
             message = "Invalid input: " + "; ".join(f"{field}: {msgs[0]}" for field, msgs in errors.items())
-        if error.code == 429:  # Flask-Limiter: the description is the limit, e.g. "30 per 1 minute"
+        if error.code == 429:  # routes/rate_limits: the description is the limit, e.g. "30 per 1 minute"
             message = f"Rate limit exceeded: {error.description} for this caller; retry after Retry-After seconds"
         if error.code == 413:
             limit = current_app.config.get("MAX_CONTENT_LENGTH")

@@ -1,20 +1,49 @@
-"""Rate limits per caller with Flask-Limiter, by route class.
+"""Rate limits per caller, by route class, counted with the ``limits`` library.
 
 Classes (each a bucket shared by its routes, per caller): "claude" for POSTs that call Claude
 (RATE_LIMIT_CLAUDE, default 30/minute), "write" for other writes (RATE_LIMIT_WRITE, 120/minute),
-"read" for reads (RATE_LIMIT_READ, 1200/minute). The caller is the authenticated principal
-(API key id, or X-User-ID in trusted-headers mode), however its credential is spelled; requests
-without valid credentials count by client address, so made-up keys share one bucket. Over the
-limit: 429 in the error envelope with Retry-After and X-RateLimit-* headers.
+"read" for reads (RATE_LIMIT_READ, 1200/minute). A setting may join several limits with ";"
+("30/minute;500/hour"), in the notation of ``limits.parse_many``. Each counts in a fixed window
+(``limits.strategies.FixedWindowRateLimiter``).
+
+The caller is the authenticated principal (API key id, or X-User-ID in trusted-headers mode),
+however its credential is spelled; requests without valid credentials count by client address,
+so made-up keys share one bucket. Only the decorated views count: /health and /metrics do not.
+
+Every counted answer carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
+``X-RateLimit-Reset`` (Unix seconds) of the caller's most used limit. Over a limit: 429 in the
+error envelope, "Rate limit exceeded: 30 per 1 minute ...", with ``Retry-After`` (seconds to the
+end of the window) as well.
+
 Counts live in memory (per process) unless RATELIMIT_STORAGE_URI names shared storage, e.g.
-redis://127.0.0.1:6379, so every worker and host shares one count.
+redis://127.0.0.1:6379, so every worker and host shares one count. When that storage fails and
+RATELIMIT_SWALLOW_ERRORS is on, requests are counted in this process's memory instead
+(RATELIMIT_IN_MEMORY_FALLBACK_ENABLED) or not at all, and the shared storage is tried again after
+STORAGE_RETRY_SECONDS; a request is never refused because the counter is down.
+
+Why not Flask-Limiter (used until 2026-12-07): its per-request hooks resolved and filtered
+limits on every request, limited or not, which cost more CPU than a bare Flask request
+(bench/README.md, "Read speed"). The counting itself, the storage and the notation are the same
+``limits`` library Flask-Limiter is built on, so counts in Redis keep their meaning.
 """
 
-from flask import current_app
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+import functools
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+from flask import current_app, g, request
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+from werkzeug.exceptions import TooManyRequests
 
 from routes.auth import request_principal
+
+log = logging.getLogger(__name__)
+STORAGE_RETRY_SECONDS = 5.0
 
 
 def caller_key():
@@ -22,16 +51,119 @@ def caller_key():
     principal = request_principal()
     if principal is not None:
         return "caller:" + principal.user_id
-    return "addr:" + (get_remote_address() or "unknown")
+    return "addr:" + (request.remote_addr or "unknown")
 
 
-limiter = Limiter(key_func=caller_key)
+@functools.lru_cache(maxsize=64)
+def parse_limits(setting):
+    """Return the RateLimitItems of a setting such as "30/minute;500/hour" (ValueError if malformed)."""
+    return tuple(parse_many(setting))
 
 
-def _limit(config_name):
-    return lambda: current_app.config[config_name]
+@dataclass(frozen=True)
+class Counted:
+    """What one request's count left: the limit reported in the X-RateLimit-* headers (the one with
+    the fewest requests left), the requests left in its window and when it resets (Unix seconds)."""
+
+    item: RateLimitItem
+    remaining: int
+    reset_at: float
 
 
-claude_limit = limiter.shared_limit(_limit("RATE_LIMIT_CLAUDE"), scope="claude")
-write_limit = limiter.shared_limit(_limit("RATE_LIMIT_WRITE"), scope="write")
-read_limit = limiter.shared_limit(_limit("RATE_LIMIT_READ"), scope="read")
+class RateLimits:
+    """The app's rate-limit counter (one per app, in ``app.extensions["rate_limits"]``)."""
+
+    def __init__(self, config):
+        self.enabled = bool(config.get("RATELIMIT_ENABLED", True))
+        self.headers_enabled = bool(config.get("RATELIMIT_HEADERS_ENABLED", True))
+        self.prefix = config.get("RATELIMIT_KEY_PREFIX") or "techscreen"
+        self.swallow_errors = bool(config.get("RATELIMIT_SWALLOW_ERRORS", True))
+        uri = config.get("RATELIMIT_STORAGE_URI") or "memory://"
+        self.shared = uri != "memory://"
+        storage = storage_from_string(uri) if self.shared else MemoryStorage()
+        self.limiter = FixedWindowRateLimiter(storage)
+        self.fallback = None
+        if self.shared and config.get("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True):
+            self.fallback = FixedWindowRateLimiter(MemoryStorage())
+        self._storage_down_until = 0.0
+        self._lock = threading.Lock()
+
+    def hit(self, scope, setting, caller):
+        """Count one request of ``caller`` against every limit of ``setting`` in the bucket ``scope``.
+
+        Returns (allowed, Counted or None). None when nothing could count (the storage is down
+        and there is no fallback). Raises the storage's errors when RATELIMIT_SWALLOW_ERRORS is off.
+        """
+        items = parse_limits(setting)
+        limiter = self.limiter
+        if self.shared and time.monotonic() < self._storage_down_until:
+            limiter = self.fallback
+        while limiter is not None:
+            try:
+                return self._hit(limiter, items, scope, caller)
+            except Exception as exc:
+                if limiter is not self.limiter or not self.swallow_errors:
+                    raise
+                with self._lock:
+                    if time.monotonic() >= self._storage_down_until:
+                        log.warning("Rate-limit storage failed (%s); counting %s for %.0f s", type(exc).__name__,
+                                    "in memory" if self.fallback else "nothing", STORAGE_RETRY_SECONDS)
+                    self._storage_down_until = time.monotonic() + STORAGE_RETRY_SECONDS
+                limiter = self.fallback
+        return True, None
+
+    def _hit(self, limiter, items, scope, caller):
+        allowed, tightest = True, None
+        for item in items:
+            identifiers = (self.prefix, scope, caller)
+            allowed = limiter.hit(item, *identifiers) and allowed
+            stats = limiter.get_window_stats(item, *identifiers)
+            if tightest is None or stats.remaining < tightest.remaining:
+                tightest = Counted(item, stats.remaining, stats.reset_time)
+            if not allowed:
+                return False, Counted(item, 0, stats.reset_time)
+        return allowed, tightest
+
+
+def init_app(app):
+    """Make the app's counter from its config and send the X-RateLimit-* headers of counted requests."""
+    app.extensions["rate_limits"] = RateLimits(app.config)
+    app.after_request(_limit_headers)
+
+
+def route_class(scope, setting_name):
+    """Decorate a view (outside @require_roles) to count it in the caller's ``scope`` bucket, whose
+    limits are the config setting ``setting_name``; 429 (TooManyRequests) once one is used up."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            limits = current_app.extensions["rate_limits"]
+            if limits.enabled:
+                allowed, counted = limits.hit(scope, current_app.config[setting_name], caller_key())
+                if counted is not None:
+                    g.rate_limit = counted
+                if not allowed:
+                    raise TooManyRequests(description=str(counted.item))
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _limit_headers(response):
+    counted = g.get("rate_limit")
+    if counted is None or not current_app.extensions["rate_limits"].headers_enabled:
+        return response
+    response.headers["X-RateLimit-Limit"] = str(counted.item.amount)
+    response.headers["X-RateLimit-Remaining"] = str(counted.remaining)
+    response.headers["X-RateLimit-Reset"] = str(int(counted.reset_at))
+    if response.status_code == 429 and "own_retry_after" not in g:
+        response.headers["Retry-After"] = str(max(1, math.ceil(counted.reset_at - time.time())))
+    return response
+
+
+claude_limit = route_class("claude", "RATE_LIMIT_CLAUDE")
+write_limit = route_class("write", "RATE_LIMIT_WRITE")
+read_limit = route_class("read", "RATE_LIMIT_READ")

@@ -1,6 +1,7 @@
-"""Rate limits per API key and route class (Flask-Limiter): 429 with Retry-After and limit headers."""
+"""Rate limits per API key and route class (routes/rate_limits.py): 429 with Retry-After and limit headers."""
 
 import os
+import time
 import uuid
 
 import pytest
@@ -87,8 +88,7 @@ def test_an_unreachable_shared_storage_falls_back_to_counting_in_memory(app_fact
 
     statuses = [client.get("/api/interview/1", headers=key).status_code for _ in range(3)]
 
-    assert 500 not in statuses
-    assert statuses[:2] == [404, 404]
+    assert statuses == [404, 404, 429]  # counted in this process's memory meanwhile
 
 
 def test_one_key_spelled_several_ways_shares_one_bucket(limited, make_key):
@@ -118,3 +118,35 @@ def test_made_up_keys_share_the_client_address_bucket(limited):
     statuses = [client.get("/api/interview/1", headers={"X-API-Key": f"made-up-{n}"}).status_code for n in range(5)]
 
     assert statuses == [401, 401, 401, 429, 429]
+
+
+def test_health_and_metrics_carry_no_limit_headers(limited):
+    response = limited.test_client().get("/health")
+
+    assert not [name for name in response.headers.keys() if name.startswith("X-RateLimit")]
+
+
+def test_several_limits_count_together_and_the_headers_name_the_tightest(app_factory, make_key):
+    client = app_factory(RATE_LIMIT_READ="5/minute;3/hour").test_client()
+    key = make_key("viewer")
+    before = time.time()
+
+    answers = [client.get("/api/interview/jd/NOPE", headers=key) for _ in range(4)]
+
+    assert [a.status_code for a in answers] == [404, 404, 404, 429]
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    assert {a.headers["X-RateLimit-Limit"] for a in answers} == {"3"}
+    reset = int(answers[-1].headers["X-RateLimit-Reset"])
+    assert before < reset <= before + 3600 + 1
+    assert 0 < int(answers[-1].headers["Retry-After"]) <= 3600
+    assert "3 per 1 hour" in answers[-1].get_json()["error"]
+
+
+def test_rate_limits_can_be_turned_off(app_factory, make_key):
+    client = app_factory(RATE_LIMIT_READ="1/minute", RATELIMIT_ENABLED=False).test_client()
+    key = make_key("viewer")
+
+    answers = [client.get("/api/interview/jd/NOPE", headers=key) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [404, 404, 404]
+    assert "X-RateLimit-Limit" not in answers[0].headers
