@@ -30,7 +30,7 @@ cache = Cache()
 # Bump when the serialised form changes for the same rows (a schema field added, renamed or
 # reformatted), so a SimpleCache that outlives a reload, or a shared cache, never serves the old form.
 REPRESENTATION_VERSION = 1
-_KEPT_HEADERS = ("Content-Type", "Last-Modified")
+_KEPT_HEADERS = ("Content-Type", "Last-Modified", "ETag")
 
 
 def cached_representation(stamp):
@@ -49,6 +49,7 @@ def cached_representation(stamp):
                 return Response(body, status=200, headers=headers)
             response = view(*args, **kwargs)
             if response.status_code == 200:
+                response.add_etag()  # kept with the body, so a hit is not hashed again (routes/conditional.py)
                 headers = [(header, response.headers[header]) for header in _KEPT_HEADERS if header in response.headers]
                 cache.set(key, (response.get_data(), headers))
             return response

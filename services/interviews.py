@@ -1,5 +1,6 @@
 """Reading and updating stored interviews."""
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from models import Interview, db, utcnow
@@ -9,6 +10,16 @@ from services.jd_enhancement import job_description_id_for, unknown_requisition
 STATUSES = ("draft", "published", "archived")
 # Allowed status changes; setting the current status again is a no-op.
 TRANSITIONS = {"draft": {"published", "archived"}, "published": {"archived"}, "archived": set()}
+
+# The stamps' queries, built once and run on the session's connection as Core statements: a read
+# served from its cached representation then costs one compiled-cache lookup, no ORM execution.
+_INTERVIEWS = Interview.__table__
+_INTERVIEW_ROW = select(*_INTERVIEWS.columns).where(_INTERVIEWS.c.id == bindparam("interview_id"))
+_REQUISITION_ROWS = (
+    select(*_INTERVIEWS.columns)
+    .where(_INTERVIEWS.c.req_id == bindparam("req_id"))
+    .order_by(_INTERVIEWS.c.version.desc(), _INTERVIEWS.c.id.desc())
+)
 
 
 def get_interview(interview_id):
@@ -24,7 +35,7 @@ def interview_stamp(interview_id):
     on besides its questions, which never change once stored. One indexed query, no ORM objects.
     Raises NotFound (404) as get_interview. Used to key its cached representation
     (routes/representations.py)."""
-    row = db.session.execute(db.select(*Interview.__table__.columns).where(Interview.id == interview_id)).first()
+    row = db.session.connection().execute(_INTERVIEW_ROW, {"interview_id": interview_id}).first()
     if row is None:
         raise _interview_not_found(interview_id)
     return tuple(row)
@@ -33,17 +44,14 @@ def interview_stamp(interview_id):
 def requisition_stamp(req_id):
     """Return the requisition's interview rows (every column, newest version first) as a tuple: what
     GET /api/interview/req/<req_id> depends on. Raises NotFound as list_interviews_for_requisition."""
-    rows = _known_requisition(req_id, db.session.execute(_versions_of(req_id, *Interview.__table__.columns)).all())
+    rows = _known_requisition(req_id, db.session.connection().execute(_REQUISITION_ROWS, {"req_id": req_id}).all())
     return (req_id, *(tuple(row) for row in rows))
 
 
 def list_interviews_for_requisition(req_id):
     """Return a requisition's interviews, newest version first. Raises NotFound for an unknown req_id."""
-    return _known_requisition(req_id, db.session.scalars(_versions_of(req_id, Interview)).all())
-
-
-def _versions_of(req_id, *columns):
-    return db.select(*columns).where(Interview.req_id == req_id).order_by(Interview.version.desc(), Interview.id.desc())
+    versions = db.select(Interview).where(Interview.req_id == req_id).order_by(Interview.version.desc(), Interview.id.desc())
+    return _known_requisition(req_id, db.session.scalars(versions).all())
 
 
 def _known_requisition(req_id, versions):
