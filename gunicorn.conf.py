@@ -25,7 +25,11 @@ keepalive = 5
 # With LOG_FORMAT=json the app logs one JSON line per request (with its request id), so gunicorn's
 # plain-text access log is off and its own messages go through the same JSON formatter.
 _JSON_LOGS = os.environ.get("LOG_FORMAT") == "json"
-accesslog = None if _JSON_LOGS else "-"
+# The app logs one line per request itself (techscreen.request: method, route template, status,
+# latency, caller, request id), so gunicorn's own access log is off unless GUNICORN_ACCESS_LOG names
+# a file ("-" for stdout): a second line per request cost CPU and log-lock waits (bench/README.md,
+# "Read speed"), and it would carry query strings such as an erasure's candidate_id.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 if _JSON_LOGS:
     logconfig_dict = {
