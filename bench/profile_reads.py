@@ -25,7 +25,7 @@ from services.api_keys import create_api_key  # noqa: E402
 
 DATABASE_URL = "mysql+pymysql://root@127.0.0.1:3306/techscreen_bench_profile?charset=utf8mb4"
 PARTS = [
-    ("rate limiter check (cumulative)", "_limits.py:__inner"),
+    ("rate limit count (limits)", "rate_limits.py:hit"),
     ("auth wrapper (cumulative)", "auth.py:wrapper"),
     ("request id + request log line", "observability.py:_return_request_id"),
     ("metrics observe", "metrics.py:observe_request"),

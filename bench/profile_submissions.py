@@ -33,7 +33,7 @@ DATABASE_URL = "mysql+pymysql://root@127.0.0.1:3306/techscreen_bench_profile_job
 BROKER_URL = "redis://127.0.0.1:6379/13"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PARTS = [
-    ("rate limiter (cumulative)", "_limits.py:__inner"),
+    ("rate limit count (limits)", "rate_limits.py:hit"),
     ("auth + view (cumulative)", "auth.py:wrapper"),
     ("idempotency wrapper (cumulative)", "idempotency.py:wrapper"),
     ("budget check", "budgets.py:check_budgets"),
