@@ -21,8 +21,9 @@ What it does, in one run, on this machine (all traffic on loopback, subprocesses
    workers), and --baseline-reads GET /api/interview/<id> every --read-interval s;
 4. phase A: --jobs (200) async POST /api/interview/workflow/full (``Prefer: respond-async``,
    distinct req_ids, real job descriptions from ../shared/data/job_descriptions.jsonl) submitted
-   by --clients (8) threads as fast as the server answers (a closed loop; with --rate R instead, an
-   open loop: arrivals as a seeded Poisson process at R a second); one thread polls GET /api/jobs/<id> of
+   as an open loop: arrivals as a seeded Poisson process at --rate (50) a second, whatever the
+   answers' latency (with --clients N instead, a closed loop: N threads submitting as fast as the
+   server answers, a saturation test); one thread polls GET /api/jobs/<id> of
    the unfinished jobs (at most --poll-rate a second) until all have ended, and one reads the seed
    interview every --read-interval s meanwhile;
 5. phase B: the same with new req_ids, and the Celery worker holding the most running jobs killed
@@ -92,6 +93,11 @@ TERMINAL = ("succeeded", "failed", "canceled")
 TOKEN_KINDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 WORKFLOW_PATH = "/api/interview/workflow/full"
 OPEN_LOOP_THREADS = 64  # --rate: concurrent submissions the client can have open
+# The open loop's default rate: the 200 workflows of a phase arrive in about 4 s, nearly 10 times
+# what the 2 x 16 worker threads finish (320 a minute, 5.3 a second, with the stub's 3 s per call),
+# so the queue holds most of them while submissions go on; and a third of the 150 a second at which
+# submitting as fast as answered (--clients 8) keeps both of this machine's cores busy.
+DEFAULT_RATE = 50.0
 
 
 def main(argv=None):
@@ -148,11 +154,12 @@ def _parse_args(argv):
     parser.add_argument("--jobs", type=int, default=200, help="async workflows per phase (default 200)")
     parser.add_argument("--phases", default="A,B", help="phases to run: A (no fault), B (a worker killed); default A,B")
     parser.add_argument("--delay", type=float, default=3.0, help="stub seconds per Messages API answer (default 3)")
-    parser.add_argument("--rate", type=float, default=None,
-                        help="open loop: submissions arrive at this many a second on average (Poisson), whatever the "
-                             "answers' latency; without it, --clients threads submit in a closed loop")
-    parser.add_argument("--clients", type=int, default=8,
-                        help="closed loop (without --rate): client threads submitting as fast as the server answers (default 8)")
+    parser.add_argument("--rate", type=float, default=DEFAULT_RATE,
+                        help="open loop (the default): submissions arrive at this many a second on average (Poisson), "
+                             f"whatever the answers' latency (default {DEFAULT_RATE:g})")
+    parser.add_argument("--clients", type=int, default=None,
+                        help="closed loop instead of --rate: this many client threads submitting as fast as the server "
+                             "answers (a saturation test: 8 keep both cores busy)")
     parser.add_argument("--celery-workers", type=int, default=2, help="Celery worker processes (default 2)")
     parser.add_argument("--concurrency", type=int, default=16, help="threads per Celery worker, -P threads -c N (default 16)")
     parser.add_argument("--worker-nice", type=int, default=0,
@@ -194,8 +201,12 @@ def _parse_args(argv):
     args.phases = [p.strip().upper() for p in args.phases.split(",") if p.strip()]
     if not args.phases or any(p not in ("A", "B") for p in args.phases):
         parser.error("--phases takes A, B or A,B")
-    if args.rate is not None and args.rate <= 0:
+    if args.clients is not None:
+        args.rate = None  # closed loop
+    elif args.rate <= 0:
         parser.error("--rate must be a positive number of submissions a second")
+    else:
+        args.clients = 8  # the cold burst's size only
     if args.jobs < 3 or args.clients < 1 or args.celery_workers < 1 or args.concurrency < 1:
         parser.error("--jobs >= 3, --clients, --celery-workers and --concurrency >= 1")
     if "B" in args.phases and args.celery_workers < 2 and args.no_restart:
