@@ -121,8 +121,8 @@ def _require_json_body():
 def warm_up(app):
     """Do once, before a worker takes traffic, the work a first request would otherwise pay for.
 
-    Configures the ORM mappers, compiles the interview read queries (opening a pooled
-    connection), serialises an interview through the contract schema, sends one request
+    Configures the ORM mappers, compiles the interview read queries and their stamps (opening a
+    pooled connection), serialises an interview through the contract schema, sends one request
     through the whole stack and, with a broker, opens its connection (the first job submission
     would otherwise import and connect under the others' feet). A failure (e.g. the database not up yet) is logged, never fatal.
     Called by gunicorn's post_worker_init hook (gunicorn.conf.py); bench/README.md shows why.
@@ -132,13 +132,14 @@ def warm_up(app):
     from models import Interview, InterviewQuestion
     from routes.schemas import InterviewListResponseSchema, InterviewResponseSchema
     from services.errors import NotFound
-    from services.interviews import get_interview, list_interviews_for_requisition
+    from services.interviews import get_interview, interview_stamp, list_interviews_for_requisition, requisition_stamp
 
     started = time.perf_counter()
     try:
         configure_mappers()
         with app.app_context():
-            for read, argument in ((get_interview, 0), (list_interviews_for_requisition, "warm-up")):
+            for read, argument in ((get_interview, 0), (list_interviews_for_requisition, "warm-up"),
+                                   (interview_stamp, 0), (requisition_stamp, "warm-up")):
                 try:
                     read(argument)
                 except NotFound:

@@ -140,6 +140,8 @@ class Config:
     # If the shared storage (Redis) is down, count in memory instead of failing requests.
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # While the shared storage is down, one request tries it again this often (seconds).
+    RATELIMIT_STORAGE_RETRY_SECONDS = _env_float("RATELIMIT_STORAGE_RETRY_SECONDS", 5.0)
     RATELIMIT_KEY_PREFIX = "techscreen"
 
     # Interview reads' representation cache (routes/representations.py, Flask-Caching): a body made

@@ -22,8 +22,7 @@ threads = int(os.environ.get("GUNICORN_THREADS", "32"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "600"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "60"))
 keepalive = 5
-# With LOG_FORMAT=json the app logs one JSON line per request (with its request id), so gunicorn's
-# plain-text access log is off and its own messages go through the same JSON formatter.
+# With LOG_FORMAT=json gunicorn's own messages go through the app's JSON formatter.
 _JSON_LOGS = os.environ.get("LOG_FORMAT") == "json"
 # The app logs one line per request itself (techscreen.request: method, route template, status,
 # latency, caller, request id), so gunicorn's own access log is off unless GUNICORN_ACCESS_LOG names

@@ -94,7 +94,8 @@ class Api(flask_smorest.Api):
             message = f"Request body too large; the limit is {limit} bytes"
         if error.code >= 500:
             log.error("Unhandled error answered %s", error.code, exc_info=getattr(error, "original_exception", None))
-            message = "Internal server error"
+            if error.code == 500:  # other 5xx carry a description written for the caller (e.g. the rate limits' 503)
+                message = "Internal server error"
         # Keep the exception's own headers (e.g. Allow on 405) besides its Content-Type.
         headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
         headers.update(data.get("headers") or {})

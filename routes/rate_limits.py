@@ -16,15 +16,19 @@ error envelope, "Rate limit exceeded: 30 per 1 minute ...", with ``Retry-After``
 end of the window) as well.
 
 Counts live in memory (per process) unless RATELIMIT_STORAGE_URI names shared storage, e.g.
-redis://127.0.0.1:6379, so every worker and host shares one count. When that storage fails and
-RATELIMIT_SWALLOW_ERRORS is on, requests are counted in this process's memory instead
-(RATELIMIT_IN_MEMORY_FALLBACK_ENABLED) or not at all, and the shared storage is tried again after
-STORAGE_RETRY_SECONDS; a request is never refused because the counter is down.
+redis://127.0.0.1:6379?socket_timeout=0.5&socket_connect_timeout=0.5 (redis-py's URL options; without
+them a Redis that hangs holds requests), so every worker and host shares one count. When that storage
+fails and RATELIMIT_SWALLOW_ERRORS is on (the default), requests are counted in this process's memory
+instead (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED) or not at all, and after RATELIMIT_STORAGE_RETRY_SECONDS
+(5) one request tries the shared storage again while the others keep counting in memory; a request is
+never refused because the counter is down. With RATELIMIT_SWALLOW_ERRORS off, a storage failure
+answers 503. A malformed RATE_LIMIT_* setting stops the app at startup (ConfigError).
 
 Why not Flask-Limiter (used until 2026-12-07): its per-request hooks resolved and filtered
 limits on every request, limited or not, which cost more CPU than a bare Flask request
-(bench/README.md, "Read speed"). The counting itself, the storage and the notation are the same
-``limits`` library Flask-Limiter is built on, so counts in Redis keep their meaning.
+(bench/README.md, "Read speed"). The counting, the storage and the notation are the same
+``limits`` library Flask-Limiter is built on, with its key layout (prefix, caller, scope) and its
+order (several limits checked shortest window first), so counts in Redis keep their meaning.
 """
 
 import functools
@@ -38,12 +42,13 @@ from flask import current_app, g, request
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
-from werkzeug.exceptions import TooManyRequests
+from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 
+from config import ConfigError
 from routes.auth import request_principal
 
 log = logging.getLogger(__name__)
-STORAGE_RETRY_SECONDS = 5.0
+SETTINGS = ("RATE_LIMIT_CLAUDE", "RATE_LIMIT_WRITE", "RATE_LIMIT_READ")
 
 
 def caller_key():
@@ -56,8 +61,9 @@ def caller_key():
 
 @functools.lru_cache(maxsize=64)
 def parse_limits(setting):
-    """Return the RateLimitItems of a setting such as "30/minute;500/hour" (ValueError if malformed)."""
-    return tuple(parse_many(setting))
+    """Return the RateLimitItems of a setting such as "30/minute;500/hour", shortest window first
+    (ValueError if malformed)."""
+    return tuple(sorted(parse_many(setting), key=lambda item: item.get_expiry()))
 
 
 @dataclass(frozen=True)
@@ -85,37 +91,65 @@ class RateLimits:
         self.fallback = None
         if self.shared and config.get("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True):
             self.fallback = FixedWindowRateLimiter(MemoryStorage())
-        self._storage_down_until = 0.0
+        self.retry_seconds = float(config.get("RATELIMIT_STORAGE_RETRY_SECONDS", 5))
+        self._storage_down_until = None  # monotonic time after which one request tries the storage again
         self._lock = threading.Lock()
+        for name in SETTINGS:
+            try:
+                parse_limits(config[name])
+            except (KeyError, ValueError) as exc:
+                raise ConfigError(f"{name}: not a rate limit such as 30/minute or 30/minute;500/hour ({exc})") from None
 
     def hit(self, scope, setting, caller):
         """Count one request of ``caller`` against every limit of ``setting`` in the bucket ``scope``.
 
         Returns (allowed, Counted or None). None when nothing could count (the storage is down
-        and there is no fallback). Raises the storage's errors when RATELIMIT_SWALLOW_ERRORS is off.
+        and there is no fallback). Raises ServiceUnavailable (503, Retry-After 5) when the shared
+        storage fails and RATELIMIT_SWALLOW_ERRORS is off.
         """
         items = parse_limits(setting)
-        limiter = self.limiter
-        if self.shared and time.monotonic() < self._storage_down_until:
-            limiter = self.fallback
+        limiter = self.limiter if self._may_use_storage() else self.fallback
         while limiter is not None:
             try:
-                return self._hit(limiter, items, scope, caller)
+                counted = self._hit(limiter, items, scope, caller)
             except Exception as exc:
-                if limiter is not self.limiter or not self.swallow_errors:
+                if limiter is not self.limiter:
                     raise
+                if not self.swallow_errors:
+                    log.error("Rate-limit storage failed (%s); refusing with 503", type(exc).__name__)
+                    raise ServiceUnavailable(description="The rate-limit counter is unavailable; try again shortly",
+                                             retry_after=5) from None
                 with self._lock:
-                    if time.monotonic() >= self._storage_down_until:
-                        log.warning("Rate-limit storage failed (%s); counting %s for %.0f s", type(exc).__name__,
-                                    "in memory" if self.fallback else "nothing", STORAGE_RETRY_SECONDS)
-                    self._storage_down_until = time.monotonic() + STORAGE_RETRY_SECONDS
+                    if self._storage_down_until is None:
+                        log.warning("Rate-limit storage failed (%s); counting %s, trying it again every %g s",
+                                    type(exc).__name__, "in memory" if self.fallback else "nothing", self.retry_seconds)
+                    self._storage_down_until = time.monotonic() + self.retry_seconds
                 limiter = self.fallback
+                continue
+            if limiter is self.limiter and self._storage_down_until is not None:
+                with self._lock:
+                    self._storage_down_until = None
+                log.warning("Rate-limit storage answers again; counting there")
+            return counted
         return True, None
+
+    def _may_use_storage(self):
+        """True when this request may count in the shared storage: it is up, or it has been down for
+        retry_seconds and this request is the one to try it (the others go on counting in memory)."""
+        if self._storage_down_until is None:
+            return True
+        with self._lock:
+            if self._storage_down_until is None:
+                return True
+            if time.monotonic() < self._storage_down_until:
+                return False
+            self._storage_down_until = time.monotonic() + self.retry_seconds  # this request tries; the others wait
+            return True
 
     def _hit(self, limiter, items, scope, caller):
         allowed, tightest = True, None
         for item in items:
-            identifiers = (self.prefix, scope, caller)
+            identifiers = (self.prefix, caller, scope)
             allowed = limiter.hit(item, *identifiers) and allowed
             stats = limiter.get_window_stats(item, *identifiers)
             if tightest is None or stats.remaining < tightest.remaining:
@@ -158,7 +192,7 @@ def _limit_headers(response):
         return response
     response.headers["X-RateLimit-Limit"] = str(counted.item.amount)
     response.headers["X-RateLimit-Remaining"] = str(counted.remaining)
-    response.headers["X-RateLimit-Reset"] = str(int(counted.reset_at))
+    response.headers["X-RateLimit-Reset"] = str(math.ceil(counted.reset_at))
     if response.status_code == 429 and "own_retry_after" not in g:
         response.headers["Retry-After"] = str(max(1, math.ceil(counted.reset_at - time.time())))
     return response

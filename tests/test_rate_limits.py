@@ -5,6 +5,10 @@ import time
 import uuid
 
 import pytest
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
+
+from config import ConfigError
 
 from tests.helpers import enhance_body
 from tests.stub_messages_api import enhanced_jd
@@ -71,6 +75,10 @@ def test_workers_sharing_redis_share_one_count(app_factory, make_key):
     statuses = [c.get("/api/interview/1", headers=key).status_code for c in (worker_a, worker_b, worker_a, worker_b)]
 
     assert statuses == [404, 404, 404, 429]
+    import redis
+
+    stored = [k.decode() for k in redis.Redis.from_url(storage).scan_iter(f"*{prefix}*")]
+    assert len(stored) == 1 and f"{prefix}/caller:" in stored[0] and stored[0].split("/")[3] == "read"
 
 
 def test_retry_after_is_sent_on_refusals_only(limited, make_key):
@@ -121,9 +129,79 @@ def test_made_up_keys_share_the_client_address_bucket(limited):
 
 
 def test_health_and_metrics_carry_no_limit_headers(limited):
-    response = limited.test_client().get("/health")
+    client = limited.test_client()
 
-    assert not [name for name in response.headers.keys() if name.startswith("X-RateLimit")]
+    for response in (client.get("/health"), client.get("/metrics")):
+        assert response.status_code == 200
+        assert not [name for name in response.headers.keys() if name.startswith("X-RateLimit")]
+
+
+def test_a_malformed_limit_stops_the_app_at_startup(app_factory):
+    with pytest.raises(ConfigError, match="RATE_LIMIT_READ"):
+        app_factory(RATE_LIMIT_READ="lots per minute")
+
+
+class _FlakyStorage(MemoryStorage):
+    """A shared storage that can be made to fail, as a Redis that went away and came back."""
+
+    def __init__(self):
+        super().__init__()
+        self.down, self.calls = False, 0
+
+    def incr(self, key, expiry, amount=1):
+        self.calls += 1
+        if self.down:
+            raise ConnectionError("storage down")
+        return super().incr(key, expiry, amount)
+
+
+def _flaky(app, *, fallback=True):
+    """Give the app's counter a shared storage that can fail (the rest of the counter as configured)."""
+    counter = app.extensions["rate_limits"]
+    storage = _FlakyStorage()
+    counter.limiter, counter.shared = FixedWindowRateLimiter(storage), True
+    counter.fallback = FixedWindowRateLimiter(MemoryStorage()) if fallback else None
+    return storage
+
+
+def test_a_failed_storage_is_tried_again_by_one_request_and_used_once_it_answers(app_factory, make_key):
+    app = app_factory(RATE_LIMIT_READ="100/minute", RATELIMIT_STORAGE_RETRY_SECONDS=0.2)
+    storage, client, key = _flaky(app), app.test_client(), make_key("viewer")
+    storage.down = True
+
+    during = [client.get("/api/interview/jd/NOPE", headers=key) for _ in range(5)]
+    tries_while_down = storage.calls
+    time.sleep(0.25)
+    storage.down = False
+    after = [client.get("/api/interview/jd/NOPE", headers=key) for _ in range(3)]
+
+    assert [r.status_code for r in during + after] == [404] * 8
+    assert tries_while_down == 1  # the first request found it down; the next four counted in memory
+    assert [r.headers["X-RateLimit-Remaining"] for r in during] == ["99", "98", "97", "96", "95"]
+    assert storage.calls == tries_while_down + 3  # back in the shared storage, which counts from its own state
+    assert after[-1].headers["X-RateLimit-Remaining"] == "97"
+
+
+def test_without_a_fallback_a_failed_storage_counts_nothing_and_refuses_nothing(app_factory, make_key):
+    app = app_factory(RATE_LIMIT_READ="1/minute")
+    _flaky(app, fallback=False).down = True
+    client, key = app.test_client(), make_key("viewer")
+
+    answers = [client.get("/api/interview/jd/NOPE", headers=key) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [404, 404, 404]
+    assert "X-RateLimit-Limit" not in answers[0].headers
+
+
+def test_with_errors_not_swallowed_a_failed_storage_answers_503(app_factory, make_key):
+    app = app_factory(RATELIMIT_SWALLOW_ERRORS=False)
+    _flaky(app).down = True
+
+    response = app.test_client().get("/api/interview/jd/NOPE", headers=make_key("viewer"))
+
+    assert response.status_code == 503
+    assert response.get_json()["success"] is False and "rate-limit" in response.get_json()["error"]
+    assert response.headers["Retry-After"] == "5"
 
 
 def test_several_limits_count_together_and_the_headers_name_the_tightest(app_factory, make_key):
