@@ -154,7 +154,7 @@ def _parse_args(argv):
     parser.add_argument("--jobs", type=int, default=200, help="async workflows per phase (default 200)")
     parser.add_argument("--phases", default="A,B", help="phases to run: A (no fault), B (a worker killed); default A,B")
     parser.add_argument("--delay", type=float, default=3.0, help="stub seconds per Messages API answer (default 3)")
-    parser.add_argument("--rate", type=float, default=DEFAULT_RATE,
+    parser.add_argument("--rate", type=float, default=None,
                         help="open loop (the default): submissions arrive at this many a second on average (Poisson), "
                              f"whatever the answers' latency (default {DEFAULT_RATE:g})")
     parser.add_argument("--clients", type=int, default=None,
@@ -201,13 +201,13 @@ def _parse_args(argv):
     args.phases = [p.strip().upper() for p in args.phases.split(",") if p.strip()]
     if not args.phases or any(p not in ("A", "B") for p in args.phases):
         parser.error("--phases takes A, B or A,B")
-    if args.clients is not None:
-        args.rate = None  # closed loop
-    elif args.rate <= 0:
+    if args.clients is not None and args.rate is not None:
+        parser.error("--rate (open loop) and --clients (closed loop) exclude each other")
+    if args.clients is None and args.rate is None:
+        args.rate = DEFAULT_RATE
+    if args.rate is not None and args.rate <= 0:
         parser.error("--rate must be a positive number of submissions a second")
-    else:
-        args.clients = 8  # the cold burst's size only
-    if args.jobs < 3 or args.clients < 1 or args.celery_workers < 1 or args.concurrency < 1:
+    if args.jobs < 3 or (args.clients is not None and args.clients < 1) or args.celery_workers < 1 or args.concurrency < 1:
         parser.error("--jobs >= 3, --clients, --celery-workers and --concurrency >= 1")
     if "B" in args.phases and args.celery_workers < 2 and args.no_restart:
         parser.error("phase B with one worker and --no-restart would leave no worker")
@@ -1001,7 +1001,7 @@ def _phase_result(phase, args, submissions, poller, reader, sampler, killer, cpu
     result = {
         "phase": phase,
         "jobs": n,
-        "clients": None if args.rate else args.clients,
+        "clients": args.clients,
         "load": _load_label(args),
         "timed_out": timed_out,
         "submissions": {
