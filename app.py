@@ -13,11 +13,10 @@ from config import ConfigError, config_from_env, resolve_provider
 from database import engine_options, install_connection_hooks
 from models import db
 from observability import configure_logging, register_request_ids
-from routes import register_blueprints
+from routes import rate_limits, register_blueprints
 from routes.auth import SECURITY_SCHEMES
 from routes.errors import Api, error_response, register_error_handlers
 from routes.metrics import register_request_metrics
-from routes import rate_limits
 from routes.representations import cache as representations
 from services.budgets import BudgetPolicy
 from services.evaluations import Thresholds

@@ -109,29 +109,33 @@ class RateLimits:
         """
         items = parse_limits(setting)
         limiter = self.limiter if self._may_use_storage() else self.fallback
-        while limiter is not None:
-            try:
-                counted = self._hit(limiter, items, scope, caller)
-            except Exception as exc:
-                if limiter is not self.limiter:
-                    raise
-                if not self.swallow_errors:
-                    log.error("Rate-limit storage failed (%s); refusing with 503", type(exc).__name__)
-                    raise ServiceUnavailable(description="The rate-limit counter is unavailable; try again shortly",
-                                             retry_after=5) from None
-                with self._lock:
-                    if self._storage_down_until is None:
-                        log.warning("Rate-limit storage failed (%s); counting %s, trying it again every %g s",
-                                    type(exc).__name__, "in memory" if self.fallback else "nothing", self.retry_seconds)
-                    self._storage_down_until = time.monotonic() + self.retry_seconds
-                limiter = self.fallback
-                continue
-            if limiter is self.limiter and self._storage_down_until is not None:
-                with self._lock:
-                    self._storage_down_until = None
-                log.warning("Rate-limit storage answers again; counting there")
-            return counted
-        return True, None
+        if limiter is None:
+            return True, None
+        try:
+            counted = self._hit(limiter, items, scope, caller)
+        except Exception as exc:
+            if limiter is not self.limiter:
+                raise
+            self._storage_failed(exc)
+            return self._hit(self.fallback, items, scope, caller) if self.fallback else (True, None)
+        if limiter is self.limiter and self._storage_down_until is not None:
+            with self._lock:
+                self._storage_down_until = None
+            log.warning("Rate-limit storage answers again; counting there")
+        return counted
+
+    def _storage_failed(self, exc):
+        """Note a failure of the shared storage: 503 when errors are not swallowed, else count elsewhere
+        (or nothing) until retry_seconds have passed."""
+        if not self.swallow_errors:
+            log.error("Rate-limit storage failed (%s); refusing with 503", type(exc).__name__)
+            raise ServiceUnavailable(description="The rate-limit counter is unavailable; try again shortly",
+                                     retry_after=5) from None
+        with self._lock:
+            if self._storage_down_until is None:
+                log.warning("Rate-limit storage failed (%s); counting %s, trying it again every %g s",
+                            type(exc).__name__, "in memory" if self.fallback else "nothing", self.retry_seconds)
+            self._storage_down_until = time.monotonic() + self.retry_seconds
 
     def _may_use_storage(self):
         """True when this request may count in the shared storage: it is up, or it has been down for
@@ -147,16 +151,15 @@ class RateLimits:
             return True
 
     def _hit(self, limiter, items, scope, caller):
-        allowed, tightest = True, None
+        identifiers, tightest = (self.prefix, caller, scope), None
         for item in items:
-            identifiers = (self.prefix, caller, scope)
-            allowed = limiter.hit(item, *identifiers) and allowed
+            allowed = limiter.hit(item, *identifiers)
             stats = limiter.get_window_stats(item, *identifiers)
-            if tightest is None or stats.remaining < tightest.remaining:
-                tightest = Counted(item, stats.remaining, stats.reset_time)
             if not allowed:
                 return False, Counted(item, 0, stats.reset_time)
-        return allowed, tightest
+            if tightest is None or stats.remaining < tightest.remaining:
+                tightest = Counted(item, stats.remaining, stats.reset_time)
+        return True, tightest
 
 
 def init_app(app):
@@ -193,7 +196,7 @@ def _limit_headers(response):
     response.headers["X-RateLimit-Limit"] = str(counted.item.amount)
     response.headers["X-RateLimit-Remaining"] = str(counted.remaining)
     response.headers["X-RateLimit-Reset"] = str(math.ceil(counted.reset_at))
-    if response.status_code == 429 and "own_retry_after" not in g:
+    if response.status_code == 429:  # app._tidy_retry_after, which runs last, lets our own value win
         response.headers["Retry-After"] = str(max(1, math.ceil(counted.reset_at - time.time())))
     return response
 

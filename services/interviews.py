@@ -13,6 +13,7 @@ TRANSITIONS = {"draft": {"published", "archived"}, "published": {"archived"}, "a
 
 # The stamps' queries, built once and run on the session's connection as Core statements: a read
 # served from its cached representation then costs one compiled-cache lookup, no ORM execution.
+# The requisition's list loads its Interview objects from the same statement.
 _INTERVIEWS = Interview.__table__
 _INTERVIEW_ROW = select(*_INTERVIEWS.columns).where(_INTERVIEWS.c.id == bindparam("interview_id"))
 _REQUISITION_ROWS = (
@@ -50,8 +51,8 @@ def requisition_stamp(req_id):
 
 def list_interviews_for_requisition(req_id):
     """Return a requisition's interviews, newest version first. Raises NotFound for an unknown req_id."""
-    versions = db.select(Interview).where(Interview.req_id == req_id).order_by(Interview.version.desc(), Interview.id.desc())
-    return _known_requisition(req_id, db.session.scalars(versions).all())
+    versions = db.select(Interview).from_statement(_REQUISITION_ROWS)
+    return _known_requisition(req_id, db.session.scalars(versions, {"req_id": req_id}).all())
 
 
 def _known_requisition(req_id, versions):

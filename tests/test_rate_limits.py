@@ -165,13 +165,13 @@ def _flaky(app, *, fallback=True):
 
 
 def test_a_failed_storage_is_tried_again_by_one_request_and_used_once_it_answers(app_factory, make_key):
-    app = app_factory(RATE_LIMIT_READ="100/minute", RATELIMIT_STORAGE_RETRY_SECONDS=0.2)
+    app = app_factory(RATE_LIMIT_READ="100/minute", RATELIMIT_STORAGE_RETRY_SECONDS=1.0)  # > the 5 requests' time
     storage, client, key = _flaky(app), app.test_client(), make_key("viewer")
     storage.down = True
 
     during = [client.get("/api/interview/jd/NOPE", headers=key) for _ in range(5)]
     tries_while_down = storage.calls
-    time.sleep(0.25)
+    time.sleep(1.1)
     storage.down = False
     after = [client.get("/api/interview/jd/NOPE", headers=key) for _ in range(3)]
 
