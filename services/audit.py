@@ -43,6 +43,8 @@ class Operation:
         # its enhancement failed): (error kind, message) recorded instead of the error's own, which
         # that other operation already recorded and counted.
         self.failed_because = None
+        self.started = time.perf_counter()  # for latency_ms
+        self._stored = None  # what store() wrote as the end (see _recorded)
         self._lock = threading.Lock()
 
     def add_call(self, record):
@@ -56,14 +58,20 @@ class Operation:
             self.calls.append(record)
         metrics.record_claude_call(record)
 
-    def link(self, session, **entity_ids):
+    def store(self, session, **entity_ids):
         """Record the stored entity's id (job_description_id, interview_id or evaluation_id) on the
-        audit row inside ``session``'s transaction, the one that stores the entity: a redone job
-        then knows exactly what an earlier attempt stored (services/jobs.completed_operations).
+        audit row, end the operation as a success, and commit ``session``: the entity, its audit
+        link and the row's end in one transaction. A redone job then knows exactly what an earlier
+        attempt stored (services/jobs.completed_operations).
 
         Inside a job, the same transaction also checks that this attempt still holds the job
         (running, same attempt number) and raises JobClaimLost otherwise, so an attempt the sweep
         gave up on (its heartbeat was late, or the job timed out) never stores a second result.
+        The end (status, tokens, cost, completed_at, latency_ms) is not written again when the
+        ``audited_operation`` block exits, unless something it records changed since (another
+        Claude call, the question cache's counts) or the block raised (the row is then marked
+        failed as usual). Raises JobClaimLost and what the commit raises (e.g. IntegrityError);
+        the session's transaction is then the caller's to roll back.
         """
         job_id, attempt = current_job_id.get(), current_job_attempt.get()
         if job_id is not None and attempt is not None:
@@ -74,7 +82,21 @@ class Operation:
                 raise JobClaimLost(f"Job {job_id}: attempt {attempt} no longer holds the job; its result is not stored")
         for name, value in entity_ids.items():
             setattr(self, name, value)
-        session.execute(update(GenerationLog).where(GenerationLog.id == self.log_id).values(**entity_ids))
+        unwritten = [call for call in self.calls if not getattr(call, "persisted", False)]
+        session.add_all([_call_row(self.log_id, call) for call in unwritten])  # rows whose own write failed
+        # the ids set above are among the end's values
+        session.execute(update(GenerationLog).where(GenerationLog.id == self.log_id).values(**_end_values(self, status="success")))
+        session.commit()
+        for call in unwritten:
+            call.persisted = True
+        self._stored = self._recorded()
+
+    def _recorded(self):
+        """What the audit row's end records, to tell whether it changed since ``store`` wrote it."""
+        with self._lock:
+            calls = len(self.calls)
+        return (calls, self.cache_hits, self.cache_misses, self.tokens_avoided,
+                self.job_description_id, self.interview_id, self.evaluation_id)
 
     def totals(self):
         """Return {input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens,
@@ -127,35 +149,38 @@ def audited_operation(operation_type, *, claude, req_id=None, user_id=None, prom
         log_id = log.id  # read before the commit expires the row (no reload query)
         session.commit()
     operation = Operation(log_id)
-    started = time.perf_counter()
     try:
         yield operation
     except ServiceError as exc:
         db.session.rollback()
         if operation.failed_because is not None:
             kind, message = operation.failed_because
-            _finish(operation, started, status="failed", error_kind=kind, error_message=message)
+            _finish(operation, status="failed", error_kind=kind, error_message=message)
             raise
         if isinstance(exc, ClaudeError):
             metrics.record_claude_error(exc.kind)
-        _finish(operation, started, status="failed", error_kind=exc.kind, error_message=exc.message)
+        _finish(operation, status="failed", error_kind=exc.kind, error_message=exc.message)
         raise
     except Exception as exc:
         db.session.rollback()
-        _finish(operation, started, status="failed", error_kind="internal_error", error_message=type(exc).__name__)
+        _finish(operation, status="failed", error_kind="internal_error", error_message=type(exc).__name__)
         raise
     else:
-        _finish(operation, started, status="success")
+        if operation._stored is None or operation._stored != operation._recorded():
+            _finish(operation, status="success")
 
 
-def _finish(operation, started, *, status, error_kind=None, error_message=None):
+def _end_values(operation, *, status, error_kind=None, error_message=None):
+    """The audit row's end: {status, error_*, completed_at, latency_ms (ms since the operation
+    began), stored ids, cache counts, the four token kinds, tokens_used, claude_calls, cost_usd
+    (Decimal USD), unpriced_calls, model and effort (one value, or "mixed")}."""
     totals = operation.totals()
     values = {
         "status": status,
         "error_kind": error_kind,
         "error_message": (error_message or None) and error_message[:_MAX_ERROR_CHARS],
         "completed_at": utcnow(),
-        "latency_ms": round((time.perf_counter() - started) * 1000),
+        "latency_ms": round((time.perf_counter() - operation.started) * 1000),
         "job_description_id": operation.job_description_id,
         "interview_id": operation.interview_id,
         "evaluation_id": operation.evaluation_id,
@@ -169,6 +194,11 @@ def _finish(operation, started, *, status, error_kind=None, error_message=None):
         values["model"] = models_seen.pop() if len(models_seen) == 1 else "mixed"
     efforts_seen = {call.effort for call in operation.calls if call.effort}
     values["effort"] = efforts_seen.pop() if len(efforts_seen) == 1 else ("mixed" if efforts_seen else None)
+    return values
+
+
+def _finish(operation, *, status, error_kind=None, error_message=None):
+    values = _end_values(operation, status=status, error_kind=error_kind, error_message=error_message)
     with Session(db.engine) as session:
         # one UPDATE of the row (no read first), with any call row whose own write failed
         ended = session.execute(update(GenerationLog).where(GenerationLog.id == operation.log_id).values(**values)).rowcount

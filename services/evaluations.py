@@ -274,8 +274,9 @@ def _store(base, results, thresholds, *, tokens_used, operation=None):
     db.session.add(evaluation)
     if operation is not None:
         db.session.flush()
-        operation.link(db.session, evaluation_id=evaluation.id)
-    db.session.commit()
+        operation.store(db.session, evaluation_id=evaluation.id)
+    else:
+        db.session.commit()
     return evaluation
 
 

@@ -417,8 +417,7 @@ def _store_next_version(*, operation, job_description_id, req_id, interview_name
         db.session.add(interview)
         try:
             db.session.flush()
-            operation.link(db.session, interview_id=interview.id)
-            db.session.commit()
+            operation.store(db.session, interview_id=interview.id)
             return interview
         except IntegrityError:
             # Another request took this version number for the same JD; take the next one.

@@ -89,8 +89,7 @@ def enhance_job_description(
         job_description.enhanced_at = utcnow()
         try:
             db.session.flush()
-            operation.link(db.session, job_description_id=job_description.id)
-            db.session.commit()
+            operation.store(db.session, job_description_id=job_description.id)
         except IntegrityError:
             db.session.rollback()
             existing_id = job_description_id_for(req_id)

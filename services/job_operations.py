@@ -125,7 +125,7 @@ def precheck(operation, body, args):
 
 def run_enhancement(extensions, job):
     """Enhance the job's requisition (or return what an earlier attempt stored)."""
-    done = completed_operations(job.id)
+    done = completed_operations(job)
     if "jd_enhancement" in done:
         return _enhancement_from(done["jd_enhancement"])
     return enhance_job_description(claude=extensions["claude"], user_id=job.owner_user_id, **job.request["body"])
@@ -133,7 +133,7 @@ def run_enhancement(extensions, job):
 
 def run_generation(extensions, job):
     """Generate the job's interview (or return the one an earlier attempt stored)."""
-    done = completed_operations(job.id)
+    done = completed_operations(job)
     if "interview_generation" in done:
         return _generation_from(done["interview_generation"])
     return generate_interview(
@@ -146,7 +146,7 @@ def run_workflow(extensions, job):
     """Enhance and generate; a redone job keeps an enhancement (and interview) already stored."""
     body = dict(job.request["body"])
     claude, question_cache = extensions["claude"], extensions["question_cache"]
-    done = completed_operations(job.id)
+    done = completed_operations(job)
     if "jd_enhancement" not in done:
         return run_full_workflow(claude=claude, question_cache=question_cache, user_id=job.owner_user_id, **body)
     enhancement = _enhancement_from(done["jd_enhancement"])
@@ -164,7 +164,7 @@ def run_workflow(extensions, job):
 
 def run_evaluation(extensions, job):
     """Score the job's candidate (AI mode), or return the scorecard an earlier attempt stored."""
-    done = completed_operations(job.id)
+    done = completed_operations(job)
     if "candidate_scoring" in done:
         log = done["candidate_scoring"]
         return EvaluationResult(db.session.get(Evaluation, log.evaluation_id), log.tokens_used)

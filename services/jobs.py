@@ -271,16 +271,18 @@ def job_counts():
     return {status: int(counts.get(status, 0)) for status in STATUSES}
 
 
-def completed_operations(job_id):
-    """Return {operation_type: GenerationLog} of what earlier attempts of the job stored.
+def completed_operations(job):
+    """Return {operation_type: GenerationLog} of what earlier attempts of ``job`` (a Job) stored.
 
-    An operation counts once its stored entity's id is on its audit row (written in the entity's
+    A first attempt (``job.attempts`` 1) has no earlier one: {} without a query. An operation counts once its stored entity's id is on its audit row (written in the entity's
     own transaction, services.audit.Operation.link) and the row is not failed: an in_progress row
     counts (a worker killed between the commit and the audit's close still stored it).
     """
+    if job.attempts <= 1:
+        return {}
     rows = db.session.scalars(
         db.select(GenerationLog).where(
-            GenerationLog.job_id == job_id,
+            GenerationLog.job_id == job.id,
             or_(GenerationLog.job_description_id.is_not(None), GenerationLog.interview_id.is_not(None),
                 GenerationLog.evaluation_id.is_not(None)),
             GenerationLog.status != "failed",
@@ -360,7 +362,8 @@ class JobRunner:
         heartbeat.start()
         try:
             # A database error here propagates: the heartbeat stops and the sweep redoes the job.
-            _close_lost_operations(job.id)
+            if attempt > 1:  # only an earlier attempt can have left rows open
+                _close_lost_operations(job.id)
             with listening(heartbeat.report):
                 status_code, body = self._answer(job)
         finally:
