@@ -622,3 +622,48 @@ def test_a_submission_reads_the_callers_key_once_in_one_database_session(client,
     assert len(key_reads) == 1, statements
     assert any(s.startswith("INSERT INTO jobs") for s in statements), statements
     assert len(checkouts) == 1, statements
+
+
+def test_a_first_attempt_ends_each_operation_in_the_commit_that_stores_its_entity(client, admin, claude, app):
+    """An audited operation's end (status, tokens, cost) is written with its stored entity, in one
+    transaction, and a first attempt looks up no earlier attempt's audit rows (bench/README.md:
+    fewer commits per job)."""
+    import threading
+
+    from sqlalchemy import event
+
+    here = threading.get_ident()
+    statements = []
+    with app.app_context():
+        engine = db.engine
+
+    def on_execute(conn, cursor, statement, parameters, context, executemany):
+        if threading.get_ident() != here:  # the job's thread(s), not the request's
+            statements.append(" ".join(statement.split()[:3]))
+
+    def on_commit(conn):
+        if threading.get_ident() != here:
+            statements.append("COMMIT")
+
+    claude.reply_json(enhanced_jd(), usage={"input_tokens": 100, "output_tokens": 10})
+    claude.reply_json(interview_kit(), usage={"input_tokens": 200, "output_tokens": 20})
+    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine, "commit", on_commit)
+    try:
+        job = wait_for_job(client, admin, submit(client, admin, "/api/interview/workflow/full", workflow_body("REQ-ONE-END")).get_json()["job_id"])
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(engine, "commit", on_commit)
+    assert job["status"] == "succeeded", job
+    assert not [s for s in statements if s.startswith("SELECT generation_logs")], statements
+    ends = [i for i, s in enumerate(statements) if s.startswith("UPDATE generation_logs")]
+    assert len(ends) == 2, statements  # one per operation: the end, written once
+    for end, entity in zip(ends, ("INSERT INTO job_descriptions", "INSERT INTO interviews")):
+        transaction = statements[statements[:end].index(entity):end + 2]
+        assert "COMMIT" not in transaction[:-1] and transaction[-1] == "COMMIT", statements
+    with app.app_context():
+        rows = db.session.scalars(db.select(GenerationLog).where(GenerationLog.job_id == job["job_id"]).order_by(GenerationLog.id)).all()
+        assert [(r.operation_type, r.status, r.input_tokens, r.output_tokens, r.claude_calls) for r in rows] == [
+            ("jd_enhancement", "success", 100, 10, 1), ("interview_generation", "success", 200, 20, 1)]
+        assert all(r.completed_at is not None and r.latency_ms >= 0 and r.cost_usd > 0 for r in rows)
+        assert rows[0].job_description_id is not None and rows[1].interview_id == job["result"]["interview_id"]
