@@ -10,7 +10,7 @@ one past JOB_TIMEOUT_SECONDS. A job ends with the status code and JSON body the 
 call would have answered (``result_status`` / ``result_body``).
 
 Redone work is not paid twice: each operation's audit row (generation_logs.job_id) is linked to
-the entity it stored in the same transaction as that entity, and ``completed_operations`` gives
+the entity it stored, and ended, in the same transaction as that entity (services.audit.Operation.store), and ``completed_operations`` gives
 a redone job what an earlier attempt already stored (services/job_operations.py uses it).
 """
 
