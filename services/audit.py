@@ -3,7 +3,8 @@ generation_calls row per HTTP attempt.
 
 The rows are written through their own session and transaction, never the request's, so a
 failed operation's row survives that operation's rollback, and no transaction is held open
-while Claude is being waited on.
+while Claude is being waited on. The one exception is success: an operation that stores an
+entity ends its row in the entity's own transaction (Operation.store), so the two commit together.
 """
 
 import logging
@@ -51,7 +52,7 @@ class Operation:
         """Record one HTTP attempt (claude_client.CallRecord) and write its generation_calls row now.
 
         Written at once (its own transaction), so a process killed mid-operation still leaves
-        every call it was billed for in the audit. A failed write is retried when the operation ends.
+        every call it was billed for in the audit. A failed write is retried when the operation stores its result or ends.
         """
         record.persisted = _write_call(self.log_id, record)
         with self._lock:

@@ -10,8 +10,9 @@ one past JOB_TIMEOUT_SECONDS. A job ends with the status code and JSON body the 
 call would have answered (``result_status`` / ``result_body``).
 
 Redone work is not paid twice: each operation's audit row (generation_logs.job_id) is linked to
-the entity it stored, and ended, in the same transaction as that entity (services.audit.Operation.store), and ``completed_operations`` gives
-a redone job what an earlier attempt already stored (services/job_operations.py uses it).
+the entity it stored, and ended, in the same transaction as that entity
+(services.audit.Operation.store), and ``completed_operations`` gives a redone job what an earlier
+attempt already stored (services/job_operations.py uses it).
 """
 
 import base64
@@ -274,9 +275,10 @@ def job_counts():
 def completed_operations(job):
     """Return {operation_type: GenerationLog} of what earlier attempts of ``job`` (a Job) stored.
 
-    A first attempt (``job.attempts`` 1) has no earlier one: {} without a query. An operation counts once its stored entity's id is on its audit row (written in the entity's
-    own transaction, services.audit.Operation.link) and the row is not failed: an in_progress row
-    counts (a worker killed between the commit and the audit's close still stored it).
+    A first attempt (``job.attempts`` 1) has no earlier one: {} without a query. An operation
+    counts once its stored entity's id is on its audit row (written in the entity's own
+    transaction, services.audit.Operation.store) and the row is not failed; an in_progress row
+    with an id counts too (rows written before the end moved into that transaction).
     """
     if job.attempts <= 1:
         return {}
