@@ -21,6 +21,7 @@ from routes.representations import cache as representations
 from services.budgets import BudgetPolicy
 from services.evaluations import Thresholds
 from services.question_cache import QuestionCache
+from services.representation_stamps import RepresentationStamps
 
 migrate = Migrate()
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ def create_app(config_class=None, **overrides):
     app.extensions["question_cache"] = QuestionCache.from_config(app.config)
     app.extensions["budgets"] = BudgetPolicy.from_config(app.config)
     app.extensions["evaluation_thresholds"] = Thresholds.from_config(app.config)
+    app.extensions["representation_stamps"] = RepresentationStamps.from_config(app.config)
 
     app.after_request(_tidy_retry_after)  # registered first, so it runs after the rate limits' hook
     rate_limits.init_app(app)

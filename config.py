@@ -150,6 +150,12 @@ class Config:
     CACHE_THRESHOLD = _env_int("CACHE_THRESHOLD", 1000)  # entries per worker (a kit ~6 KB, a list ~18 KB)
     CACHE_DEFAULT_TIMEOUT = _env_int("CACHE_DEFAULT_TIMEOUT", 300)  # seconds
     CACHE_KEY_PREFIX = "techscreen:"
+    # Where the cached bodies' stamps come from (services/representation_stamps.py): unset, a query
+    # of the interview rows on every read; a Redis URL (e.g. redis://127.0.0.1:6379/0), a token per
+    # interview and requisition renewed after every commit that changes one: a read then makes no
+    # database round trip. While Redis is unreachable, reads use the query, and retry this often (s).
+    REPRESENTATION_STAMP_URL = os.environ.get("REPRESENTATION_STAMP_URL") or None
+    REPRESENTATION_STAMP_RETRY_SECONDS = _env_float("REPRESENTATION_STAMP_RETRY_SECONDS", 5.0)
 
     # Logs: "text" (default) or "json" (one object per line, for log shippers); level name.
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")

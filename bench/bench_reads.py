@@ -11,7 +11,9 @@ Data: --requisitions requisitions (default 200), each with a job description and
 interview versions (default 3) of 5 questions x 8-10 criteria, made through the app's services
 with the sandbox provider. The read target is a requisition with all its versions. The app runs
 with APP_ENV=development, the sandbox provider (reads never call Claude), rate limits raised out
-of the way (their counting still runs) and logs to a file. Results: bench/results/reads-<stamp>.json.
+of the way (their counting still runs), the cached bodies' stamps in Redis (--stamp-url, as
+REPRESENTATION_STAMP_URL) and logs to a file. A third server, the same app with database stamps
+(REPRESENTATION_STAMP_URL unset), serves the two reads once more: the same-run comparison. Results: bench/results/reads-<stamp>.json.
 Loopback only; subprocesses and the database are always cleaned up.
 """
 
@@ -48,6 +50,8 @@ def main():
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument("--stamp-url", default="redis://127.0.0.1:6379/14",
+                        help="REPRESENTATION_STAMP_URL of the app (Redis tokens); '' for database stamps")
     args = parser.parse_args()
     from sqlalchemy.engine import make_url
 
@@ -59,19 +63,22 @@ def main():
         "LLM_PROVIDER": "sandbox",
         "DATABASE_URL": database_url,
         "RATE_LIMIT_READ": "100000000/minute",
+        "REPRESENTATION_STAMP_URL": args.stamp_url,
         "PYTHONPATH": REPO_ROOT,
     }
     processes = []
     try:
         key, read_id, req_id = _prepare(env, args)
-        app_port, hello_port = support.free_port(), support.free_port()
+        app_port, hello_port, db_stamp_port = support.free_port(), support.free_port(), support.free_port()
         log_path = os.path.join(RESULTS_DIR, f"reads-{support.utc_stamp()}.log")
         os.makedirs(RESULTS_DIR, exist_ok=True)
         log = open(log_path, "w")
         gunicorn = [sys.executable, "-m", "gunicorn", "-c", os.path.join(REPO_ROOT, "gunicorn.conf.py")]
         processes.append(support.start(gunicorn, {**env, "BIND": f"127.0.0.1:{app_port}"}, log))
         processes.append(support.start([*gunicorn, "bench.hello_app:app"], {**env, "BIND": f"127.0.0.1:{hello_port}"}, log))
+        processes.append(support.start(gunicorn, {**env, "BIND": f"127.0.0.1:{db_stamp_port}", "REPRESENTATION_STAMP_URL": ""}, log))
         support.wait_ready(f"http://127.0.0.1:{app_port}/health/ready", processes)
+        support.wait_ready(f"http://127.0.0.1:{db_stamp_port}/health/ready", processes)
         support.wait_ready(f"http://127.0.0.1:{hello_port}/hello", processes)
         headers = ["-H", f"Authorization: Bearer {key}"]
         targets = [
@@ -79,6 +86,8 @@ def main():
             ("GET /api/interview/<id>", f"http://127.0.0.1:{app_port}/api/interview/{read_id}", headers),
             ("GET /api/interview/req/<req_id>", f"http://127.0.0.1:{app_port}/api/interview/req/{req_id}", headers),
             ("GET /health (no DB, no auth)", f"http://127.0.0.1:{app_port}/health", []),
+            ("GET /api/interview/<id>, database stamps", f"http://127.0.0.1:{db_stamp_port}/api/interview/{read_id}", headers),
+            ("GET /api/interview/req/<req_id>, database stamps", f"http://127.0.0.1:{db_stamp_port}/api/interview/req/{req_id}", headers),
         ]
         # each read's revalidation (If-None-Match with its current ETag: 304, no body) right after it
         for position, (name, url, extra) in ((3, targets[2]), (2, targets[1])):

@@ -88,7 +88,7 @@ def shape_generation(result):
 @conditional_get
 @read_limit
 @require_roles(*READ_ROLES)
-@cached_representation(interview_stamp)
+@cached_representation(interview_stamp, lambda interview_id: ("interview", interview_id))
 @blp.response(200, InterviewResponseSchema, headers=VALIDATOR_HEADERS)
 @blp.alt_response(304, **NOT_MODIFIED_DOC)
 @blp.error_responses(401, 404, 412, 429)
@@ -121,7 +121,7 @@ def update_interview_by_id(body, interview_id):
 @conditional_get
 @read_limit
 @require_roles(*READ_ROLES)
-@cached_representation(requisition_stamp)
+@cached_representation(requisition_stamp, lambda req_id: ("req", req_id))
 @blp.response(200, InterviewListResponseSchema, headers=VALIDATOR_HEADERS)
 @blp.alt_response(304, **NOT_MODIFIED_DOC)
 @blp.error_responses(401, 404, 412, 429)

@@ -3,8 +3,11 @@ Cache-Control; If-None-Match answers 304 with no body; a PATCH changes the ETag 
 for another app instance (another worker or host) reading the same database."""
 
 import hashlib
+import os
+import uuid
 from datetime import timezone
 
+import pytest
 from werkzeug.http import parse_date
 
 from tests.helpers import assert_error, workflow_body
@@ -205,3 +208,97 @@ def test_the_representation_cache_can_be_turned_off(app_factory, claude):
         undo()
     assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
     assert any("interview_questions" in statement for statement in seen), seen
+
+
+# --- Stamps in Redis (REPRESENTATION_STAMP_URL, services/representation_stamps.py) ---------------
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+needs_redis = pytest.mark.skipif(not REDIS_URL and not os.environ.get("CI"), reason="TEST_REDIS_URL not set (.ci/run sets it)")
+
+
+def _redis_stamps():
+    """Settings for an app whose stamps are Redis tokens under a prefix of its own test."""
+    assert REDIS_URL, "CI must run the Redis stamp tests: TEST_REDIS_URL is not set"
+    return {"REPRESENTATION_STAMP_URL": REDIS_URL, "CACHE_KEY_PREFIX": f"techscreen-test-{uuid.uuid4().hex[:8]}:"}
+
+
+@needs_redis
+def test_with_redis_stamps_a_patch_or_a_new_version_changes_the_etag_at_once_for_another_instance(app_factory, claude):
+    from services.api_keys import create_api_key
+
+    settings = _redis_stamps()
+    first, second = app_factory(**settings), app_factory(**settings)  # two workers (or hosts): one DB, one Redis
+    with first.app_context():
+        _, key = create_api_key(name="stamps", role="admin")
+    headers = {"Authorization": f"Bearer {key}"}
+    reader, writer = first.test_client(), second.test_client()
+    interview_id = make_interview(writer, headers, claude, "REQ-STAMP-1")
+    seen = reader.get(f"/api/interview/{interview_id}", headers=headers)
+    listed = reader.get("/api/interview/req/REQ-STAMP-1", headers=headers)
+    assert reader.get(f"/api/interview/{interview_id}", headers={**headers, "If-None-Match": seen.headers["ETag"]}).status_code == 304
+
+    assert writer.patch(f"/api/interview/{interview_id}", json={"status": "published"}, headers=headers).status_code == 200
+
+    after = reader.get(f"/api/interview/{interview_id}", headers={**headers, "If-None-Match": seen.headers["ETag"]})
+    assert after.status_code == 200 and after.get_json()["interview"]["status"] == "published"
+    assert after.headers["ETag"] != seen.headers["ETag"]
+    relisted = reader.get("/api/interview/req/REQ-STAMP-1", headers={**headers, "If-None-Match": listed.headers["ETag"]})
+    assert relisted.status_code == 200 and relisted.get_json()["interviews"][0]["status"] == "published"
+
+    job_description_id = after.get_json()["interview"]["job_description_id"]
+    claude.reply_json(interview_kit())
+    generated = writer.post("/api/interview/generate", json={"req_id": "REQ-STAMP-1", "job_description_id": job_description_id},
+                            headers=headers)
+    assert generated.status_code == 200
+    versions = reader.get("/api/interview/req/REQ-STAMP-1", headers={**headers, "If-None-Match": relisted.headers["ETag"]})
+    assert versions.status_code == 200 and [i["version"] for i in versions.get_json()["interviews"]] == [2, 1]
+
+
+@needs_redis
+def test_with_redis_stamps_a_repeated_read_runs_no_sql_at_all(app_factory, claude):
+    from services.api_keys import create_api_key
+
+    app = app_factory(**_redis_stamps())
+    with app.app_context():
+        _, key = create_api_key(name="stamps", role="viewer")
+    headers = {"Authorization": f"Bearer {key}"}
+    client = app.test_client()
+    interview_id = make_interview(client, {"Authorization": f"Bearer {_admin_key(app)}"}, claude, "REQ-STAMP-2")
+    first = client.get(f"/api/interview/{interview_id}", headers=headers)
+    first_list = client.get("/api/interview/req/REQ-STAMP-2", headers=headers)
+    seen, undo = _statements(app)
+    try:
+        again = client.get(f"/api/interview/{interview_id}", headers=headers)
+        listed = client.get("/api/interview/req/REQ-STAMP-2", headers=headers)
+        revalidated = client.get(f"/api/interview/{interview_id}", headers={**headers, "If-None-Match": first.headers["ETag"]})
+    finally:
+        undo()
+    assert seen == []  # no stamp query, no ping, no closing ROLLBACK
+    assert again.data == first.data and listed.data == first_list.data
+    for header in ("Content-Type", "Content-Length", "ETag", "Last-Modified", "Cache-Control"):
+        assert again.headers[header] == first.headers[header], header
+    assert revalidated.status_code == 304 and revalidated.data == b""
+    assert client.get("/api/interview/999999", headers=headers).status_code == 404
+
+
+def _admin_key(app):
+    from services.api_keys import create_api_key
+
+    with app.app_context():
+        return create_api_key(name="stamps-admin", role="admin")[1]
+
+
+def test_with_redis_unreachable_reads_use_the_database_stamp_and_stay_correct(app_factory, claude, caplog):
+    from bench.support import free_port
+
+    app = app_factory(REPRESENTATION_STAMP_URL=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    headers = {"Authorization": f"Bearer {_admin_key(app)}"}
+    client = app.test_client()
+    interview_id = make_interview(client, headers, claude, "REQ-STAMP-3")  # its commits cannot renew tokens
+    first = client.get(f"/api/interview/{interview_id}", headers=headers)
+    assert first.status_code == 200
+    patched = client.patch(f"/api/interview/{interview_id}", json={"interview_name": "Still right"}, headers=headers)
+    assert patched.status_code == 200
+    after = client.get(f"/api/interview/{interview_id}", headers={**headers, "If-None-Match": first.headers["ETag"]})
+    assert after.status_code == 200 and after.get_json()["interview"]["interview_name"] == "Still right"
+    assert "representation stamps: Redis" in caplog.text

@@ -1,0 +1,156 @@
+"""Version tokens of the interview reads' cached representations, shared through Redis (issue 12).
+
+A read of ``GET /api/interview/<id>`` or ``GET /api/interview/req/<req_id>`` keys its cached JSON
+body (routes/representations.py) by a *stamp*. Without this module the stamp is the interview rows
+themselves, read from the database on every request: correct whatever changed them, but a
+database round trip (plus the pool's ping and the session's closing ROLLBACK) on every read.
+
+With ``REPRESENTATION_STAMP_URL`` set (a Redis URL, e.g. the one the rate limits use), the stamp is
+a random token kept in Redis under ``<prefix>interview:<id>`` and ``<prefix>req:<req_id>``:
+
+- A read GETs the token (one Redis round trip, no database). A missing token (never set, expired,
+  or Redis restarted empty) is created with ``SET NX``: a new token only means bodies are made again.
+- Every commit that inserts, updates or deletes an ``Interview`` (or an ``InterviewQuestion``) sets
+  new tokens for that interview and its requisition, right after the commit and before the caller
+  gets its answer (SQLAlchemy session events, so every code path is covered: PATCH, generation,
+  workflows, jobs in Celery workers). Any worker or host reading afterwards gets the new token,
+  misses its cached body and reads the database: a PATCH changes the ETag at once everywhere.
+- Tokens are random (uuid4), never counters, so a Redis that restarts empty can never hand out a
+  token an old cached body is stored under.
+
+Failures. When Redis cannot be reached, reads fall back to the database stamp (as without this
+module) for ``retry_seconds``, then try Redis again. A token that could not be set after a commit
+is kept and set again, before this process uses any token, as soon as Redis answers. Until then,
+and for good if the process dies first, other processes may serve the old body for at most the
+cached body's lifetime (CACHE_DEFAULT_TIMEOUT, 300 s by default); each such failure is logged as an
+error. Writes made outside the application (SQL by hand) are not seen either: same bound.
+"""
+
+import logging
+import time
+import uuid
+
+import redis
+from flask import current_app, has_app_context
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from models import Interview, InterviewQuestion
+
+log = logging.getLogger(__name__)
+_PENDING = "techscreen_representation_stamps"  # Session.info key: scopes changed in this transaction
+_MAX_UNSENT = 100_000  # scopes kept for a later retry; beyond this the oldest are dropped (and logged)
+
+
+class RepresentationStamps:
+    """Tokens in Redis: ``token(scope, key)`` for a read, ``renew(scopes)`` after a commit.
+
+    ``scope`` is ``"interview"`` (key: the interview id) or ``"req"`` (key: the req_id). Redis
+    commands time out after ``timeout_seconds``; ``ttl_seconds`` (0: none) bounds how long an unused
+    token stays in Redis.
+    """
+
+    def __init__(self, url, *, ttl_seconds=300, retry_seconds=5.0, timeout_seconds=0.25, prefix="techscreen:stamp:"):
+        self._redis = redis.Redis.from_url(url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds)
+        self._ttl = ttl_seconds or None
+        self._retry_seconds = retry_seconds
+        self._prefix = prefix
+        self._down_until = 0.0
+        self._unsent = {}  # Redis key -> None: tokens to renew once Redis answers (insertion-ordered)
+
+    @classmethod
+    def from_config(cls, config):
+        """Return stamps for ``REPRESENTATION_STAMP_URL``, or None when it is unset (database stamps)."""
+        url = config.get("REPRESENTATION_STAMP_URL")
+        if not url:
+            return None
+        return cls(url, ttl_seconds=config.get("CACHE_DEFAULT_TIMEOUT", 300),
+                   retry_seconds=config.get("REPRESENTATION_STAMP_RETRY_SECONDS", 5.0),
+                   prefix=f"{config.get('CACHE_KEY_PREFIX', 'techscreen:')}stamp:")
+
+    def token(self, scope, key):
+        """Return the current token of ``scope``/``key`` (str), creating one if there is none; None
+        when Redis cannot be reached (the caller then uses the database stamp). Never raises."""
+        if self._down_until and time.monotonic() < self._down_until:
+            return None
+        name = f"{self._prefix}{scope}:{key}"
+        try:
+            if self._unsent:
+                self._send(list(self._unsent))
+            value = self._redis.get(name)
+            if value is None:
+                pipe = self._redis.pipeline(transaction=False)
+                pipe.set(name, uuid.uuid4().hex, nx=True, ex=self._ttl)
+                pipe.get(name)
+                value = pipe.execute()[1]
+        except redis.RedisError as exc:
+            self._failed("read", exc)
+            return None
+        self._down_until = 0.0
+        return value.decode() if value is not None else None
+
+    def renew(self, scopes):
+        """Give each (scope, key) of ``scopes`` a new token (after a commit changed it). Never raises:
+        on a Redis failure the tokens are kept and sent with the next successful command."""
+        names = [f"{self._prefix}{scope}:{key}" for scope, key in scopes]
+        try:
+            self._send([*self._unsent, *names])
+        except redis.RedisError as exc:
+            for name in names:
+                self._unsent[name] = None
+            while len(self._unsent) > _MAX_UNSENT:
+                self._unsent.pop(next(iter(self._unsent)))
+                log.error("representation stamps: too many tokens waiting for Redis; one was dropped")
+            self._failed("renew", exc)
+
+    def _send(self, names):
+        pipe = self._redis.pipeline(transaction=False)
+        for name in names:
+            pipe.set(name, uuid.uuid4().hex, ex=self._ttl)
+        pipe.execute()
+        for name in names:
+            self._unsent.pop(name, None)
+
+    def _failed(self, action, exc):
+        self._down_until = time.monotonic() + self._retry_seconds
+        log.log(logging.ERROR if action == "renew" else logging.WARNING,
+                "representation stamps: Redis %s failed (%s); database stamps for %.0f s%s", action,
+                type(exc).__name__, self._retry_seconds,
+                f", {len(self._unsent)} token(s) to renew when Redis answers" if self._unsent else "")
+
+
+def _changed_scopes(session):
+    """The (scope, key) pairs whose representation this flush changed."""
+    scopes = set()
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(instance, Interview):
+            scopes.update({("interview", instance.id), ("req", instance.req_id)})
+            committed = inspect(instance).attrs.req_id.history.deleted  # a req_id changed: the old list too
+            scopes.update(("req", old) for old in committed or ())
+        elif isinstance(instance, InterviewQuestion):
+            scopes.add(("interview", instance.interview_id))
+            parent = inspect(instance).dict.get("interview")
+            if parent is not None:
+                scopes.add(("req", parent.req_id))
+    return scopes
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_changes(session, flush_context):
+    scopes = _changed_scopes(session)
+    if scopes:
+        session.info.setdefault(_PENDING, set()).update(scopes)
+
+
+@event.listens_for(Session, "after_commit")
+def _renew_after_commit(session):
+    scopes = session.info.pop(_PENDING, None)
+    if scopes and has_app_context():
+        stamps = current_app.extensions.get("representation_stamps")
+        if stamps is not None:
+            stamps.renew(sorted(scopes, key=repr))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_changes(session):
+    session.info.pop(_PENDING, None)
