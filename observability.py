@@ -9,24 +9,13 @@ LOG_FORMAT=json writes one JSON object per line: time (UTC ISO 8601), level, log
 request_id, and when known method, route, status, latency_ms, user and anthropic_request_id.
 LOG_FORMAT=text (default) writes the same fields as readable text. Log lines never carry API
 keys, Authorization headers, JD text or candidate answers: only ids, counts and timings.
-
-A line is formatted on the thread that logs it (with its request id) and written to stderr by
-one writer thread per process (the standard library's QueueHandler and QueueListener), so a
-request never waits on a write or on another thread's write: under load the writes' lock was where
-request threads queued (bench/README.md, "Read speed"). The writer is started again in a forked
-child (gunicorn and Celery workers) and drained at exit; a process killed outright loses only
-the lines not yet written, a few at most.
 """
 
-import atexit
 import contextvars
 import json
 import logging
-import logging.handlers
-import os
-import queue
-import random
 import re
+import random
 import sys
 import time
 from datetime import datetime, timezone
@@ -87,48 +76,16 @@ class TextFormatter(logging.Formatter):
 
 
 def configure_logging(config):
-    """Install one handler on the root logger with the configured format and level (idempotent):
-    a QueueHandler whose lines one writer thread writes to stderr (see the module's docstring)."""
+    """Install one handler on the root logger with the configured format and level (idempotent)."""
     root = logging.getLogger()
     handler = next((h for h in root.handlers if getattr(h, "_techscreen", False)), None)
     if handler is None:
-        handler = _QueuedLines()
+        handler = logging.StreamHandler(sys.stderr)
+        handler._techscreen = True
         handler.addFilter(RequestIdFilter())
         root.addHandler(handler)
     handler.setFormatter(JsonFormatter() if config.get("LOG_FORMAT") == "json" else TextFormatter())
     root.setLevel(config.get("LOG_LEVEL", "INFO"))
-
-
-class _QueuedLines(logging.handlers.QueueHandler):
-    """Format each record where it is logged; write it to stderr from one writer thread."""
-
-    _techscreen = True
-
-    def __init__(self):
-        super().__init__(queue.SimpleQueue())
-        self._listener, self._writing = None, False
-        self._start()
-        atexit.register(self.drain)
-        os.register_at_fork(after_in_child=self._restart_in_child)
-
-    def _start(self):
-        writer = logging.StreamHandler(sys.stderr)
-        writer.setFormatter(logging.Formatter("%(message)s"))  # the line is already formatted
-        self._listener = logging.handlers.QueueListener(self.queue, writer)
-        self._listener.start()
-        self._writing = True
-
-    def _restart_in_child(self):
-        # The parent's writer thread does not exist in a forked child, and its queue may hold the
-        # parent's lines: start afresh.
-        self.queue = queue.SimpleQueue()
-        self._start()
-
-    def drain(self):
-        """Write every queued line and stop the writer (at exit)."""
-        if self._writing:
-            self._writing = False
-            self._listener.stop()
 
 
 def register_request_ids(app):

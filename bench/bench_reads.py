@@ -4,8 +4,8 @@ in one run. Goals (issue 12): GET /api/interview/<id> at least 0.5 of the bare F
 p99 < 20 ms, GET /api/interview/req/<req_id> at least 0.3, GET /health at least 0.8. Also measured:
 the same two reads revalidated with If-None-Match (304, no body).
 
-    python bench/bench_reads.py                    # fresh DB techscreen_bench_reads, 10 s per target
-    python bench/bench_reads.py --duration 20 --connections 32
+    python bench/bench_reads.py                    # fresh DB techscreen_bench_reads, 3 rounds x 4 s per target
+    python bench/bench_reads.py --duration 8 --rounds 5 --connections 32
 
 Data: --requisitions requisitions (default 200), each with a job description and --versions
 interview versions (default 3) of 5 questions x 8-10 criteria, made through the app's services
@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -46,7 +47,8 @@ def main():
     parser.add_argument("--server-url", default="mysql+pymysql://root@127.0.0.1:3306/techscreen_bench_reads")
     parser.add_argument("--requisitions", type=int, default=200)
     parser.add_argument("--versions", type=int, default=3)
-    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per target")
+    parser.add_argument("--duration", type=int, default=4, help="seconds of wrk per target and round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds, each running every target once")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--keep", action="store_true", help="keep the database")
@@ -93,10 +95,15 @@ def main():
         for position, (name, url, extra) in ((3, targets[2]), (2, targets[1])):
             etag = _etag(url, key)
             targets.insert(position, (f"{name} -> 304 (If-None-Match)", url, [*extra, "-H", f"If-None-Match: {etag}"]))
-        results = []
         for name, target, extra in targets:
             _wrk(target, extra, args, warmup=True)
-            results.append({"target": name, "url": target, **_wrk(target, extra, args)})
+        # Round-robin: every target once per round, so a machine whose speed drifts during the run
+        # (a shared 2-vCPU box) slows every target alike; each figure is the median of its rounds.
+        rounds = {name: [] for name, _, _ in targets}
+        for _ in range(args.rounds):
+            for name, target, extra in targets:
+                rounds[name].append(_wrk(target, extra, args))
+        results = [{"target": name, "url": target, **_median(rounds[name])} for name, target, _ in targets]
         baseline = results[0]["requests_per_second"]
         for result in results:
             result["ratio_to_bare_flask"] = round(result["requests_per_second"] / baseline, 3)
@@ -162,6 +169,18 @@ def _wrk(url, extra, args, warmup=False):
     }
 
 
+def _median(runs):
+    """One target's figures: the median of its rounds' req/s and latencies, every round kept."""
+    middle = lambda key: statistics.median(run[key] for run in runs)  # noqa: E731
+    return {
+        "requests_per_second": round(middle("requests_per_second"), 1),
+        "latency_p50_ms": middle("latency_p50_ms"),
+        "latency_p99_ms": middle("latency_p99_ms"),
+        "non_2xx": sum(run["non_2xx"] for run in runs),
+        "rounds": runs,
+    }
+
+
 def _etag(url, key):
     """The current ETag of a read, checked to answer 304 when sent back."""
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})
@@ -182,7 +201,8 @@ def _ms(text):
 
 
 def _report(results, args, log_path):
-    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s, same gunicorn.conf.py for both apps")
+    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s x {args.rounds} rounds (round-robin; medians), "
+          "same gunicorn.conf.py for every app")
     print(f"{'target':50} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'non-2xx':>8}")
     for r in results:
         print(f"{r['target']:50} {r['requests_per_second']:9.0f} {r['latency_p50_ms']:8.2f} {r['latency_p99_ms']:8.2f} "

@@ -57,34 +57,3 @@ def test_json_log_lines_hold_the_documented_fields_and_no_secrets(client, admin,
     assert request_line["user"].startswith("apikey:")
     text = json.dumps(lines)
     assert "zebra" not in text and admin["Authorization"].split()[1] not in text
-
-
-def test_log_lines_are_written_by_one_writer_thread_in_the_parent_and_in_a_forked_child():
-    """configure_logging's queue writer: lines reach stderr, also from a forked child (a gunicorn
-    or Celery worker), and every queued line is written at exit."""
-    script = """
-import logging, os, sys
-from observability import configure_logging
-configure_logging({"LOG_FORMAT": "json", "LOG_LEVEL": "INFO"})
-log = logging.getLogger("techscreen.test")
-log.info("parent before fork")
-pid = os.fork()
-if pid == 0:
-    for n in range(200):
-        log.info("child line %d", n)
-    next(h for h in logging.getLogger().handlers if getattr(h, "_techscreen", False)).drain()
-    os._exit(0)
-os.waitpid(pid, 0)
-log.info("parent after fork")
-"""
-    import subprocess
-    import sys
-
-    from bench.support import REPO_ROOT
-
-    done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stderr
-    messages = [json.loads(line)["message"] for line in done.stderr.splitlines()]
-    assert messages.count("parent before fork") == 1  # not written twice by the child
-    assert [m for m in messages if m.startswith("child")] == [f"child line {n}" for n in range(200)]
-    assert messages[-1] == "parent after fork"
