@@ -27,6 +27,7 @@ error. Writes made outside the application (SQL by hand) are not seen either: sa
 """
 
 import logging
+import threading
 import time
 import uuid
 
@@ -57,6 +58,7 @@ class RepresentationStamps:
         self._prefix = prefix
         self._down_until = 0.0
         self._unsent = {}  # Redis key -> None: tokens to renew once Redis answers (insertion-ordered)
+        self._unsent_lock = threading.Lock()
 
     @classmethod
     def from_config(cls, config):
@@ -76,7 +78,7 @@ class RepresentationStamps:
         name = f"{self._prefix}{scope}:{key}"
         try:
             if self._unsent:
-                self._send(list(self._unsent))
+                self._send(self._waiting())
             value = self._redis.get(name)
             if value is None:
                 pipe = self._redis.pipeline(transaction=False)
@@ -94,22 +96,31 @@ class RepresentationStamps:
         on a Redis failure the tokens are kept and sent with the next successful command."""
         names = [f"{self._prefix}{scope}:{key}" for scope, key in scopes]
         try:
-            self._send([*self._unsent, *names])
+            self._send([*self._waiting(), *names])
         except redis.RedisError as exc:
-            for name in names:
-                self._unsent[name] = None
-            while len(self._unsent) > _MAX_UNSENT:
-                self._unsent.pop(next(iter(self._unsent)))
-                log.error("representation stamps: too many tokens waiting for Redis; one was dropped")
+            dropped = 0
+            with self._unsent_lock:
+                self._unsent.update(dict.fromkeys(names))
+                while len(self._unsent) > _MAX_UNSENT:
+                    self._unsent.pop(next(iter(self._unsent)))
+                    dropped += 1
+            if dropped:
+                log.error("representation stamps: %d token(s) waiting for Redis were dropped (at most %d are kept)",
+                          dropped, _MAX_UNSENT)
             self._failed("renew", exc)
+
+    def _waiting(self):
+        with self._unsent_lock:
+            return list(self._unsent)
 
     def _send(self, names):
         pipe = self._redis.pipeline(transaction=False)
         for name in names:
             pipe.set(name, uuid.uuid4().hex, ex=self._ttl)
         pipe.execute()
-        for name in names:
-            self._unsent.pop(name, None)
+        with self._unsent_lock:
+            for name in names:
+                self._unsent.pop(name, None)
 
     def _failed(self, action, exc):
         self._down_until = time.monotonic() + self._retry_seconds
