@@ -4,6 +4,7 @@
 #   make test                     set up .venv (dev requirements), run the test suite
 #   make demo FILE=path.jsonl     post a job description to the running service, print the interview
 #   make worker                   run a Celery worker for async jobs (needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0)
+#   make docs                     serve the documentation site at http://127.0.0.1:8001
 #
 # Needs Python 3.11 (python3.11, or python3 if that is 3.11+). Override with PYTHON=/path/to/python.
 
@@ -20,7 +21,7 @@ export PIP_NO_INPUT := 1
 RUNTIME_STAMP := $(VENV)/.installed-requirements
 DEV_STAMP     := $(VENV)/.installed-requirements-dev
 
-.PHONY: help run test demo worker install install-dev migrate api-key lint clean docker-build docker-up docker-down
+.PHONY: help run test demo worker install install-dev migrate api-key lint clean docker-build docker-up docker-down docs docs-build openapi-export
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -62,7 +63,7 @@ worker: ## Run a Celery worker for async jobs: CELERY_BROKER_URL=redis://127.0.0
 	@if [ -z "$(CELERY_BROKER_URL)" ]; then \
 		echo "error: CELERY_BROKER_URL is not set. A worker takes its jobs from the broker the web service sends them to:" >&2; \
 		echo "       CELERY_BROKER_URL=redis://127.0.0.1:6379/0 make worker   (and the same CELERY_BROKER_URL for make run)" >&2; \
-		echo "       Without a broker, make run runs jobs in the web process and needs no worker (README: Asynchronous jobs)." >&2; \
+		echo "       Without a broker, make run runs jobs in the web process and needs no worker (docs/jobs-and-webhooks.md)." >&2; \
 		exit 2; fi
 	@$(MAKE) --no-print-directory install
 	@CELERY_BROKER_URL="$(CELERY_BROKER_URL)" exec $(VENV)/bin/celery -A worker worker --loglevel=INFO $(ARGS)
@@ -73,11 +74,21 @@ migrate: install ## Apply database migrations (flask db upgrade)
 api-key: install ## Create an API key: make api-key ROLE=recruiter NAME=greenhouse-sync
 	@$(VENV)/bin/flask --app app api-keys create --role "$(or $(ROLE),recruiter)" --name "$(or $(NAME),$(USER)-$(or $(ROLE),recruiter))"
 
+# The API reference page is rendered from the app's own OpenAPI document, exported first (never committed).
+openapi-export: install-dev
+	@NO_MKDOCS_2_WARNING=1 $(VENV)/bin/flask --app app openapi write --format=json docs/openapi.json 2>/dev/null
+
+docs: openapi-export ## Serve the documentation site at http://127.0.0.1:8001 (DOCS_ADDR=host:port)
+	@NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --dev-addr "$${DOCS_ADDR:-127.0.0.1:8001}"
+
+docs-build: openapi-export ## Build the documentation site strictly into site/ (as CI does)
+	@NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
 lint: install-dev ## Run ruff
 	@$(VENV)/bin/ruff check .
 
 clean: ## Remove .venv and caches (keeps instance/: database and dev key)
-	rm -rf "$(VENV)" .pytest_cache .ruff_cache
+	rm -rf "$(VENV)" .pytest_cache .ruff_cache site docs/openapi.json
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 docker-build: ## Build the container image (needs a Docker engine)

@@ -335,7 +335,7 @@ def deprecation_warnings(models, *, today=None):
         )
         lines.append(
             f"{setting}={model}: the anthropic SDK lists this model as deprecated; it {when}. "
-            "Choose a current model (README: Models, efforts and prices; `flask --app app claude check`)."
+            "Choose a current model (docs/claude.md; `flask --app app claude check`)."
         )
     return lines
 

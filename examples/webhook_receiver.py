@@ -6,7 +6,7 @@ Run it beside the service (it needs only Flask and standardwebhooks, both in req
 
 WEBHOOK_SECRET is the API key's signing secret, printed once by
 ``flask --app app api-keys set-webhook KEY_ID`` (which needs WEBHOOK_ENCRYPTION_KEY, a Fernet
-key; README.md, "Webhooks"). The receiver listens on 127.0.0.1 (HOST) and PORT (default 9000) at
+key; docs/jobs-and-webhooks.md, "Webhooks"). The receiver listens on 127.0.0.1 (HOST) and PORT (default 9000) at
 POST /hooks/techscreen. To send a job's webhook here, start the service with the same
 WEBHOOK_ENCRYPTION_KEY and the loopback address allow-listed (the SSRF guard refuses it
 otherwise, and allows plain http only for allow-listed hosts):

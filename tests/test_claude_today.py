@@ -126,11 +126,11 @@ def test_claude_effort_sets_the_default_and_a_purpose_setting_wins():
     assert {s.model for p, s in settings.items() if p != "repair"} == {"claude-sonnet-5-5"}
 
 
-def test_the_readme_documents_each_purposes_built_in_effort():
+def test_the_docs_document_each_purposes_built_in_effort():
     import pathlib
     import re
 
-    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "claude.md").read_text()
     rows = dict(re.findall(r"^\| `([a-z_]+)` \| [^|]+\| [^|]+\| `?([a-z_' ]+)`? \|", readme, re.MULTILINE))
     for purpose, default in PURPOSE_DEFAULTS.items():
         if "effort" in default:
