@@ -22,6 +22,7 @@ _BOUNDARY = re.compile(r"[.!?]+[\"'’”)\]]*(?=\s)|\n")
 # Words ending in "." that do not end a sentence: U.S., e.g., i.e., Mr., etc.
 _ABBREVIATION = re.compile(r"(?:^|\W)(?:(?:[a-z]\.)+[a-z]?|mr|mrs|ms|dr|vs|etc|inc|ltd|approx)$", _FLAGS)
 _WORD = re.compile(r"[A-Za-z]+(?:[-'’][A-Za-z]+)*")
+_LETTER = re.compile(r"[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def scan(text):
     found = []
     for start, end in sentences(text):
         sentence = text[start:end]
-        if _EXEMPT.search(sentence):
+        if not _LETTER.search(sentence) or _EXEMPT.search(sentence):
             continue
         for rule in _RULES:
             if rule.unless and rule.unless.search(sentence):
