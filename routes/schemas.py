@@ -21,6 +21,8 @@ from marshmallow import (
 
 from models import REQ_ID_LENGTH
 from routes import MAX_ID
+from services.fairness import BALANCES as GENDER_BALANCES
+from services.fairness import CATEGORIES as FAIRNESS_CATEGORIES
 from services.generated_content import NonBlankString
 from services.interviews import STATUSES
 from services.jd_enhancement import WORK_FIELDS
@@ -321,6 +323,48 @@ class InterviewResponseSchema(SuccessSchema):
 class InterviewListResponseSchema(SuccessSchema):
     req_id = fields.String()
     interviews = fields.List(fields.Nested(InterviewSchema))
+
+
+class FairnessCheckRequestSchema(StrictRequestSchema):
+    # Not stripped (unlike NonBlankString): the findings' offsets are into the text exactly as sent.
+    text = fields.String(
+        required=True,
+        metadata={"description": "Any text to check: a job description, an interview question, a criterion "
+                  "(at most MAX_JD_CHARS characters, default 20,000, as a job description). Not blank.",
+                  "example": "We want a digital native. He will lead our payments team."},
+    )
+
+    @validates("text")
+    def _text_length(self, value, **kwargs):
+        if not value.strip():
+            raise ValidationError("must not be blank")
+        limit = current_app.config["MAX_JD_CHARS"]
+        if len(value) > limit:
+            raise ValidationError(f"is {len(value)} characters; the limit is {limit}")
+
+
+class FairnessFindingSchema(Schema):
+    category = fields.String(validate=validate.OneOf(FAIRNESS_CATEGORIES), metadata={"example": "age"})
+    text = fields.String(metadata={"description": "The exact span found: the request's `text[start:end]`.", "example": "digital native"})
+    start = fields.Integer(metadata={"description": "Offset of the span's first character in `text` (Unicode code points, from 0).", "example": 10})
+    end = fields.Integer(metadata={"description": "Offset just past the span's last character (end exclusive).", "example": 24})
+    reason = fields.String(metadata={"example": "'digital native' is a proxy for age (born into the internet era)"})
+    suggestion = fields.String(metadata={"description": "A neutral rewrite.", "example": "Name the skill instead, e.g. 'fluent with modern developer tooling'."})
+
+
+class GenderCodingSchema(Schema):
+    masculine = fields.List(fields.String(), metadata={"description": "Masculine-coded words (Gaucher, Friesen & Kay, 2011), every occurrence, lower-cased.", "example": ["lead"]})
+    feminine = fields.List(fields.String(), metadata={"description": "Feminine-coded words, every occurrence, lower-cased.", "example": []})
+    balance = fields.String(
+        validate=validate.OneOf(GENDER_BALANCES),
+        metadata={"description": "masculine-coded when more masculine- than feminine-coded words occur, feminine-coded "
+                  "when fewer, neutral when as many (or none). A balance to weigh, not an error.", "example": "masculine-coded"},
+    )
+
+
+class FairnessCheckResponseSchema(SuccessSchema):
+    findings = fields.List(fields.Nested(FairnessFindingSchema), metadata={"description": "In order of `start`; none overlap."})
+    gender_coding = fields.Nested(GenderCodingSchema)
 
 
 class ApiErrorSchema(Schema):
