@@ -53,7 +53,9 @@ WEBHOOK_DELIVERIES = Counter(
 )
 FAIRNESS_FINDINGS = Counter(
     "techscreen_fairness_findings_total", "Fair-hiring findings (services/fairness.py), by category and by where the "
-    "text came from (check: POST /api/fairness/check); counts only, never the text", ["category", "source"],
+    "text came from (check: POST /api/fairness/check; input: a hiring manager's JD and WORK inputs; generated: "
+    "Claude output refused for them; cache: cached questions not reused; evidence: evaluation quotes not counted); "
+    "counts only, never the text", ["category", "source"],
 )
 
 
