@@ -219,6 +219,11 @@ class GenerationLog(db.Model):
     cache_hits: Mapped[int] = mapped_column(default=0)
     cache_misses: Mapped[int] = mapped_column(default=0)
     tokens_avoided: Mapped[int] = mapped_column(default=0)
+    # The fair-hiring guard's findings (services/fairness.py), counts only, never the text:
+    # {source: {category: count}}, source "generated" (Claude output refused for them), "cache"
+    # (entries not reused), "input" (the hiring manager's text) or "evidence" (evaluation quotes
+    # not counted); None when nothing was found (and on rows written before the guard).
+    fairness_findings: Mapped[dict | None] = mapped_column(JSON)
     job_description_id: Mapped[int | None]
     interview_id: Mapped[int | None]
     evaluation_id: Mapped[int | None]

@@ -11,7 +11,7 @@ prompt tells the model to treat tagged content as data, never as instructions.
 
 import re
 
-PROMPT_VERSION = "2026-12-01.1"
+PROMPT_VERSION = "2026-12-08.1"
 
 QUESTIONS_PER_INTERVIEW = 5
 MIN_CRITERIA = 8
@@ -79,10 +79,12 @@ does not refer to age, gender, ethnicity, religion, disability or other protecte
 Answer only with JSON matching the given schema."""
 
 
-def build_enhancement_messages(*, title, description, department=None, level=None, work_inputs=None):
+def build_enhancement_messages(*, title, description, department=None, level=None, work_inputs=None, avoid=()):
     """Return (system, messages) asking Claude to enhance one job description.
 
     ``work_inputs`` maps work_output/work_role/work_knowledge/work_competencies to text or None.
+    ``avoid``: the fair-hiring findings of those inputs ([{text, category, reason, suggestion}],
+    services/fairness.py), listed after the data as wording not to carry over.
     """
     header = [f"Title: {neutralise(title)}"]
     if department:
@@ -103,9 +105,25 @@ def build_enhancement_messages(*, title, description, department=None, level=Non
             "Enhance this requisition's job description.",
             _tagged("job_description", "\n".join(header) + "\n\n" + description),
             _tagged("work_inputs", "\n".join(work_lines)),
+            *([_avoid_lines(avoid)] if avoid else []),
         ]
     )
     return ENHANCE_SYSTEM_PROMPT, [{"role": "user", "content": user}]
+
+
+def _avoid_lines(findings):
+    """The inputs' fair-hiring findings as a list of wording to leave out (each once)."""
+    lines, seen = [], set()
+    for f in findings:
+        key = (f["text"].casefold(), f["category"])
+        if key not in seen:
+            seen.add(key)
+            lines.append(f"- {neutralise(f['text'])!r} ({f['category']}: {f['reason']}). Suggestion: {f['suggestion']}")
+    return (
+        "The hiring manager's text above refers to protected characteristics or their proxies. Do not carry "
+        "this wording, or anything like it, into the enhanced job description; describe what the job needs:\n"
+        + "\n".join(lines)
+    )
 
 
 # --- Interview generation -----------------------------------------------------------------

@@ -96,6 +96,7 @@ def register_blueprints(api):
     from routes.admin_cache import blp as admin_cache
     from routes.admin_usage import blp as admin_usage
     from routes.evaluations import blp as evaluations
+    from routes.fairness import blp as fairness
     from routes.health import blp as health
     from routes.metrics import blp as metrics
     from routes.interviews import blp as interviews
@@ -103,5 +104,7 @@ def register_blueprints(api):
     from routes.job_descriptions import blp as job_descriptions
     from routes.workflow import blp as workflow
 
-    for blueprint in (health, job_descriptions, interviews, workflow, evaluations, admin_cache, metrics, admin_usage, jobs):
+    for blueprint in (
+        health, job_descriptions, interviews, workflow, evaluations, fairness, admin_cache, metrics, admin_usage, jobs,
+    ):
         api.register_blueprint(blueprint)

@@ -215,6 +215,13 @@ class GenerationLogSchema(Schema):
     request_id = fields.String(allow_none=True, metadata={"description": "X-Request-ID of the HTTP request that ran the operation."})
     started_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)
+    fairness_findings = fields.Dict(
+        keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Integer()), allow_none=True,
+        metadata={"description": "The fair-hiring guard's findings, counts by source and category, never the text: "
+                  "generated (Claude output refused for them), cache (cached questions not reused), input (the hiring "
+                  "manager's text), evidence (evaluation quotes not counted). Null when none were found.",
+                  "example": {"input": {"age": 2}, "generated": {"family_status": 1}}},
+    )
 
 
 class GenerationLogDetailSchema(GenerationLogSchema):
@@ -264,6 +271,7 @@ _LOG_EXAMPLE = {
     "cache_hits": 0, "cache_misses": 0, "tokens_avoided": 0, "job_description_id": 77, "interview_id": None, "evaluation_id": None, "job_id": None,
     "request_id": "5f0c2b7e9d3a4c1b8e6f2a7d9c0b1e3f",
     "started_at": "2026-11-01T09:30:00.125000+00:00", "completed_at": "2026-11-01T09:30:08.250000+00:00",
+    "fairness_findings": {"input": {"age": 2}},
 }
 _CALL_EXAMPLES = [
     {"id": 1501, "purpose": "jd_enhancement", "attempt": 0, "outcome": "http_429", "status_code": 429,

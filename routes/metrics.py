@@ -20,7 +20,8 @@ def get_metrics():
     """Prometheus metrics: HTTP requests and latency by endpoint and status, Claude calls, tokens by
     model and kind, cost, Claude errors by kind, question cache hits and misses; jobs by status
     (read from the database at scrape time, so every worker and host counts), jobs ended, queue
-    wait and run time of job attempts, webhook attempts and deliveries by outcome. No
+    wait and run time of job attempts, webhook attempts and deliveries by outcome, fair-hiring
+    findings by category (counts only). No
     credentials: expose it on an internal network only."""
     body, content_type = exposition()
     try:

@@ -21,9 +21,11 @@ from marshmallow import (
 
 from models import REQ_ID_LENGTH
 from routes import MAX_ID
+from services.fairness import BALANCES as GENDER_BALANCES
+from services.fairness import CATEGORIES as FAIRNESS_CATEGORIES
 from services.generated_content import NonBlankString
 from services.interviews import STATUSES
-from services.jd_enhancement import WORK_FIELDS
+from services.jd_enhancement import INPUT_FIELDS, WORK_FIELDS, input_language_findings
 
 REQ_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 _req_id_validators = [
@@ -181,6 +183,55 @@ class WorkInputsSchema(Schema):
     work_competencies = fields.String(allow_none=True)
 
 
+class FairnessFindingSchema(Schema):
+    category = fields.String(validate=validate.OneOf(FAIRNESS_CATEGORIES), metadata={"example": "age"})
+    text = fields.String(metadata={"description": "The exact span found: the request's `text[start:end]`.", "example": "digital native"})
+    start = fields.Integer(metadata={"description": "Offset of the span's first character in `text` (Unicode code points, from 0).", "example": 10})
+    end = fields.Integer(metadata={"description": "Offset just past the span's last character (end exclusive).", "example": 24})
+    reason = fields.String(metadata={"example": "'digital native' is a proxy for age (born into the internet era)"})
+    suggestion = fields.String(metadata={"description": "A neutral rewrite.", "example": "Name the skill instead, e.g. 'fluent with modern developer tooling'."})
+
+
+class GenderCodingSchema(Schema):
+    masculine = fields.List(fields.String(), metadata={"description": "Masculine-coded words (Gaucher, Friesen & Kay, 2011), every occurrence, lower-cased.", "example": ["lead"]})
+    feminine = fields.List(fields.String(), metadata={"description": "Feminine-coded words, every occurrence, lower-cased.", "example": []})
+    balance = fields.String(
+        validate=validate.OneOf(GENDER_BALANCES),
+        metadata={"description": "masculine-coded when more masculine- than feminine-coded words occur, feminine-coded "
+                  "when fewer, neutral when as many (or none). A balance to weigh, not an error.", "example": "masculine-coded"},
+    )
+
+
+class LanguageFindingSchema(FairnessFindingSchema):
+    text = fields.String(metadata={"description": "The exact span found: `<field>[start:end]` of the stored text.", "example": "digital native"})
+    start = fields.Integer(metadata={"description": "Offset of the span's first character in that field's text (Unicode code points, from 0).", "example": 10})
+    end = fields.Integer(metadata={"description": "Offset just past the span's last character (end exclusive).", "example": 24})
+    field = fields.String(
+        validate=validate.OneOf(INPUT_FIELDS),
+        metadata={"description": "The input the span is in, as stored (and returned in basic_jd / work_inputs).",
+                  "example": "basic_description"},
+    )
+
+
+class LanguageFindingsSchema(Schema):
+    findings = fields.List(
+        fields.Nested(LanguageFindingSchema),
+        metadata={"description": "In input order (basic_title, basic_department, basic_level, basic_description, "
+                  "work_output, work_role, work_knowledge, work_competencies), then by `start`."},
+    )
+    gender_coding = fields.Nested(GenderCodingSchema, metadata={"description": "Of all those inputs together."})
+
+
+LANGUAGE_FINDINGS_DOC = (
+    "The fair-hiring guard's findings in the hiring manager's own text (basic JD and WORK inputs): references "
+    "to protected characteristics and their proxies, and the gender-coded wording as a balance. Reported, never "
+    "refused; named to Claude to leave out. Claude's enhanced text and every generated or cached question and "
+    "criterion pass the same guard before they are stored or reused (a finding there is repaired once, else 502). "
+    "Computed from the stored text when read. English only; a lexicon of known phrasings (services/fairness_terms.py, "
+    "with its sources), so it misses paraphrases; a prompt for a human reviewer, not legal advice."
+)
+
+
 class JobDescriptionSchema(Schema):
     job_description_id = fields.Integer()
     req_id = fields.String()
@@ -192,6 +243,7 @@ class JobDescriptionSchema(Schema):
     prompt_version = fields.String(allow_none=True)
     created_at = fields.DateTime()
     enhanced_at = fields.DateTime(allow_none=True)
+    language_findings = fields.Nested(LanguageFindingsSchema, metadata={"description": LANGUAGE_FINDINGS_DOC})
 
     @pre_dump
     def _from_model(self, jd, **kwargs):
@@ -211,6 +263,7 @@ def job_description_fields(jd):
         "prompt_version": jd.prompt_version,
         "created_at": jd.created_at,
         "enhanced_at": jd.enhanced_at,
+        "language_findings": input_language_findings(jd),
     }
 
 
@@ -312,6 +365,7 @@ class WorkflowResponseSchema(SuccessSchema):
     provider = fields.String()
     model = fields.String()
     created_at = fields.DateTime()
+    language_findings = fields.Nested(LanguageFindingsSchema, metadata={"description": LANGUAGE_FINDINGS_DOC})
 
 
 class InterviewResponseSchema(SuccessSchema):
@@ -321,6 +375,29 @@ class InterviewResponseSchema(SuccessSchema):
 class InterviewListResponseSchema(SuccessSchema):
     req_id = fields.String()
     interviews = fields.List(fields.Nested(InterviewSchema))
+
+
+class FairnessCheckRequestSchema(StrictRequestSchema):
+    # Not stripped (unlike NonBlankString): the findings' offsets are into the text exactly as sent.
+    text = fields.String(
+        required=True,
+        metadata={"description": "Any text to check: a job description, an interview question, a criterion "
+                  "(at most MAX_JD_CHARS characters, default 20,000, as a job description). Not blank.",
+                  "example": "We want a digital native. He will lead our payments team."},
+    )
+
+    @validates("text")
+    def _text_length(self, value, **kwargs):
+        if not value.strip():
+            raise ValidationError("must not be blank")
+        limit = current_app.config["MAX_JD_CHARS"]
+        if len(value) > limit:
+            raise ValidationError(f"is {len(value)} characters; the limit is {limit}")
+
+
+class FairnessCheckResponseSchema(SuccessSchema):
+    findings = fields.List(fields.Nested(FairnessFindingSchema), metadata={"description": "In order of `start`; none overlap."})
+    gender_coding = fields.Nested(GenderCodingSchema)
 
 
 class ApiErrorSchema(Schema):

@@ -10,6 +10,7 @@ from routes.idempotency import idempotent
 from routes.rate_limits import claude_limit
 from routes.auth import SECURITY, WRITE_ROLES, current_user_id, require_roles
 from routes.schemas import JobAcceptedSchema, WorkflowRequestSchema, WorkflowResponseSchema
+from services.jd_enhancement import input_language_findings
 from services.workflow import run_full_workflow
 
 blp = Blueprint("workflow", __name__, url_prefix="/api/interview/workflow", description="Enhance and generate in one call")
@@ -41,6 +42,7 @@ def shape_workflow(result):
         "provider": result.provider,
         "model": result.model,
         "created_at": interview.created_at,
+        "language_findings": input_language_findings(result.job_description),
     }
 
 

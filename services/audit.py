@@ -40,6 +40,8 @@ class Operation:
         self.cache_hits = 0
         self.cache_misses = 0
         self.tokens_avoided = 0
+        # Fair-hiring findings by source and category (note_findings), counts only.
+        self.fairness_findings = {}
         # Set when the operation fails because another one did (e.g. the workflow's generation when
         # its enhancement failed): (error kind, message) recorded instead of the error's own, which
         # that other operation already recorded and counted.
@@ -58,6 +60,29 @@ class Operation:
         with self._lock:
             self.calls.append(record)
         metrics.record_claude_call(record)
+
+    def note_findings(self, categories, source="generated"):
+        """Count fair-hiring findings (one category of services/fairness.CATEGORIES each) met in
+        this operation's ``source`` text, on the audit row (fairness_findings: {source: {category:
+        count}}) and in /metrics (techscreen_fairness_findings_total). Counts only, never the text.
+
+        source: "generated" (Claude's output, refused for them), "cache" (a cache entry not
+        reused), "input" (the hiring manager's text) or "evidence" (an evaluation quote not counted).
+        Thread-safe (concurrent fills note into one operation).
+        """
+        categories = list(categories)
+        if not categories:
+            return
+        with self._lock:
+            counts = self.fairness_findings.setdefault(source, {})
+            for category in categories:
+                counts[category] = counts.get(category, 0) + 1
+        metrics.record_fairness_findings(categories, source)
+
+    def findings_counts(self):
+        """Return a copy of the fair-hiring counts {source: {category: count}}, or None when there are none."""
+        with self._lock:
+            return {source: dict(counts) for source, counts in self.fairness_findings.items()} or None
 
     def store(self, session, **entity_ids):
         """Record the stored entity's id (job_description_id, interview_id or evaluation_id) on the
@@ -97,7 +122,7 @@ class Operation:
         with self._lock:
             calls = len(self.calls)
         return (calls, self.cache_hits, self.cache_misses, self.tokens_avoided,
-                self.job_description_id, self.interview_id, self.evaluation_id)
+                self.job_description_id, self.interview_id, self.evaluation_id, self.findings_counts())
 
     def totals(self):
         """Return {input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens,
@@ -173,8 +198,8 @@ def audited_operation(operation_type, *, claude, req_id=None, user_id=None, prom
 
 def _end_values(operation, *, status, error_kind=None, error_message=None):
     """The audit row's end: {status, error_*, completed_at, latency_ms (ms since the operation
-    began), stored ids, cache counts, the four token kinds, tokens_used, claude_calls, cost_usd
-    (Decimal USD), unpriced_calls, model and effort (one value, or "mixed")}."""
+    began), stored ids, cache counts, fairness_findings, the four token kinds, tokens_used,
+    claude_calls, cost_usd (Decimal USD), unpriced_calls, model and effort (one value, or "mixed")}."""
     totals = operation.totals()
     values = {
         "status": status,
@@ -188,6 +213,7 @@ def _end_values(operation, *, status, error_kind=None, error_message=None):
         "cache_hits": operation.cache_hits,
         "cache_misses": operation.cache_misses,
         "tokens_avoided": operation.tokens_avoided,
+        "fairness_findings": operation.findings_counts(),
         **{field: totals[field] for field in (*TOKEN_KINDS, "tokens_used", "claude_calls", "cost_usd", "unpriced_calls")},
     }
     models_seen = {call.model for call in operation.calls if call.model}

@@ -9,7 +9,9 @@ Arithmetic (the same for both modes, Decimal, rounded half up to one decimal):
   stored with each evaluation).
 AI evidence must be a verbatim span of the answer (whitespace runs and curly quotes are
 normalised before comparing, and a quote needs at least 8 characters); otherwise the quote is
-dropped and the criterion counts as not met. Blank or missing answers meet nothing and are not
+dropped and the criterion counts as not met. Nor is a criterion met on evidence that refers to
+a protected characteristic (the fair-hiring guard, services/fairness.py, finds something in the
+quote): the quote is dropped and the question's feedback says which criterion and category. Blank or missing answers meet nothing and are not
 sent to Claude. Evaluations are immutable; erasure deletes answers and results, while the
 audit row keeps only token counts (it never holds answer text).
 """
@@ -20,6 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from models import Evaluation, EvaluationQuestion, GenerationLog, Interview, db, utcnow
 from prompts import ASSESSMENT_SCHEMA, PROMPT_VERSION, build_assessment_messages
+from services import fairness
 from services.audit import audited_operation
 from services.progress import report
 from services.errors import Conflict, InvalidInput, NotFound
@@ -152,7 +155,7 @@ def create_evaluation(
                 validate=assessment_validator({n: questions[n]["criteria"] for n in answered}),
                 recorder=operation,
             )
-        results = _ai_results(questions, answered, judgements)
+        results = _ai_results(questions, answered, judgements, on_findings=operation.note_findings)
         evaluation = _store(
             {**base, "provider": claude.provider, "model": claude.model_for("candidate_scoring"), "prompt_version": PROMPT_VERSION},
             results,
@@ -203,19 +206,33 @@ def _answers_by_number(questions, answers, req_id):
     return answered
 
 
-def _ai_results(questions, answered, judgements):
+def _ai_results(questions, answered, judgements, on_findings=None):
     results = {}
     for number, question in questions.items():
         answer = answered.get(number)
         judgement = judgements.get(number)
-        criteria = []
+        criteria, not_counted = [], []
         for name in question["criteria"]:
             met, evidence = judgement["criteria"][name] if judgement else (False, "")
             evidence = verify_evidence(evidence, answer) if met and answer else None
+            categories = evidence_findings(evidence)
+            if categories:
+                if on_findings is not None:
+                    on_findings(categories, source="evidence")
+                not_counted.append(f"{name!r} ({', '.join(sorted(set(categories)))})")
+                evidence = None
             criteria.append({"criterion": name, "met": evidence is not None, "evidence": evidence})
         feedback = judgement["feedback"] if judgement else "No answer was given."
+        if not_counted:
+            feedback = (f"{feedback} Not counted as met, as the evidence quoted refers to a protected characteristic: "
+                        f"{'; '.join(not_counted)}.").strip()
         results[number] = {"criteria": criteria, "feedback": feedback, "notes": None, "answer_text": answer}
     return results
+
+
+def evidence_findings(evidence):
+    """Return the categories of the fair-hiring findings in a verified evidence quote ([] for None)."""
+    return [finding.category for finding in fairness.scan(evidence)] if evidence else []
 
 
 def _manual_results(questions, scores, req_id):

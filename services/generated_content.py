@@ -3,6 +3,14 @@ shape but not counts above 1, so every rule that matters is checked here.
 
 Each ``validate_*`` takes the parsed JSON and returns clean data, or raises
 claude_client.InvalidOutput listing the problems in words the repair prompt can use.
+
+Fair hiring: every candidate-facing string of generated content (SCANNED_KEYS: the enhanced
+JD's title and description, a question's topic, text and expected answer, each criterion's name
+and description, a plan slot's topic and what it tests) passes the fair-hiring guard
+(services/fairness.py); each finding is one more problem, so it gets the one repair call and,
+if it is still there, the 502. Cached questions pass the same scan (content_findings) before
+they are reused. ``on_findings`` (callable(list of categories)) hears the findings of every
+answer refused for them, for the audit row and /metrics.
 """
 
 import re
@@ -11,6 +19,14 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from claude_client import InvalidOutput
 from prompts import MAX_CRITERIA, MIN_CRITERIA, QUESTION_TYPES, QUESTIONS_PER_INTERVIEW, SKILL_LEVELS
+from services import fairness
+
+# JSON keys of generated content whose strings a candidate or an interviewer reads, or that steer
+# what is written (a plan slot's "tests" goes into the fill prompt): scanned wherever they appear.
+SCANNED_KEYS = frozenset({
+    "enhanced_title", "enhanced_description", "topic", "question_text", "expected_answer", "criterion", "description",
+    "tests",
+})
 
 MIN_ENHANCED_DESCRIPTION_CHARS = 200
 _REFUSAL = re.compile(r"^\W*(i'?m sorry|i am sorry|sorry,|i cannot|i can'?t|i am unable|i'?m unable|as an ai)", re.I)
@@ -80,15 +96,65 @@ class InterviewKitOutput(_Base):
             raise ValidationError(f"question numbers must be 1 to {QUESTIONS_PER_INTERVIEW}, each once; got {numbers}", "questions")
 
 
-def validate_enhanced_jd(data):
-    """Return {enhanced_title, enhanced_description} or raise InvalidOutput."""
-    return _load(EnhancedJobDescriptionOutput(), data)
+def validate_enhanced_jd(data, *, on_findings=None):
+    """Return {enhanced_title, enhanced_description} or raise InvalidOutput (a fair-hiring
+    finding in either is a problem)."""
+    return _load_fair(EnhancedJobDescriptionOutput(), data, on_findings)
 
 
-def validate_interview_kit(data):
-    """Return the 5 questions sorted by question_number, each with 8-10 criteria, or raise InvalidOutput."""
-    kit = _load(InterviewKitOutput(), data)
+def validate_interview_kit(data, *, on_findings=None):
+    """Return the 5 questions sorted by question_number, each with 8-10 criteria and no
+    fair-hiring finding, or raise InvalidOutput."""
+    kit = _load_fair(InterviewKitOutput(), data, on_findings)
     return sorted(kit["questions"], key=lambda q: q["question_number"])
+
+
+def content_findings(data, path="", *, keys=SCANNED_KEYS):
+    """Return [(path, fairness.Finding)] for the strings under ``keys`` in parsed JSON ``data``.
+
+    Any depth; path is marshmallow's ("questions.1.criteria.0.description", list indexes from
+    0); offsets are into that one string. A cached question as a dict (topic, question_text,
+    expected_answer, criteria) is scanned the same way. Pure; raises nothing for any JSON value.
+    """
+    found = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key in keys and isinstance(value, str):
+                found.extend((where, finding) for finding in fairness.scan(value))
+            else:
+                found.extend(content_findings(value, where, keys=keys))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            found.extend(content_findings(item, f"{path}.{index}" if path else str(index), keys=keys))
+    return found
+
+
+def finding_problem(where, finding):
+    """One problem line for a finding: "questions.1.question_text: age: 'How old are you' (reason). Suggestion: ..."."""
+    return f"{where}: {finding.category}: {finding.text!r} ({finding.reason}). Suggestion: {finding.suggestion}"
+
+
+def _refuse_findings(data, on_findings, problems=(), keys=SCANNED_KEYS):
+    """Raise InvalidOutput with ``problems`` and one line per fair-hiring finding of ``data``, if any."""
+    found = content_findings(data, keys=keys)
+    if found and on_findings is not None:
+        on_findings([finding.category for _, finding in found])
+    problems = [*problems, *(finding_problem(where, finding) for where, finding in found)]
+    if problems:
+        raise InvalidOutput(problems)
+
+
+def _load_fair(schema, data, on_findings):
+    """_load, then the fair-hiring scan of what was loaded; an answer of the wrong shape is
+    scanned as it came, so that one repair can fix both."""
+    try:
+        loaded = _load(schema, data)
+    except InvalidOutput as exc:
+        _refuse_findings(data, on_findings, exc.problems)
+        raise
+    _refuse_findings(loaded, on_findings)
+    return loaded
 
 
 def _load(schema, data):
@@ -138,23 +204,28 @@ class InterviewPlanOutput(_Base):
             raise ValidationError(f"slot numbers must be 1 to {QUESTIONS_PER_INTERVIEW}, each once; got {numbers}", "slots")
 
 
-def validate_plan(data, *, similarity_threshold):
+def validate_plan(data, *, similarity_threshold, on_findings=None):
     """Return the 5 planned slots sorted by number, or raise InvalidOutput.
 
     Two slots whose topics are near-duplicates (topic_similarity >= similarity_threshold) are
-    rejected, so an interview never asks about the same thing twice.
+    rejected, so an interview never asks about the same thing twice; so is a slot whose topic
+    (stored with its question) or "tests" (it steers the fill) has a fair-hiring finding.
     """
     from services.question_cache import topic_similarity
 
-    slots = sorted(_load(InterviewPlanOutput(), data)["slots"], key=lambda s: s["slot_number"])
+    try:
+        plan = _load(InterviewPlanOutput(), data)
+    except InvalidOutput as exc:
+        _refuse_findings(data, on_findings, exc.problems)
+        raise
+    slots = sorted(plan["slots"], key=lambda s: s["slot_number"])
     problems = [
         f"slots {a['slot_number']} and {b['slot_number']} have near-duplicate topics ({a['topic']!r}, {b['topic']!r}); make every topic distinct"
         for i, a in enumerate(slots)
         for b in slots[i + 1 :]
         if topic_similarity(a["topic"], b["topic"]) >= similarity_threshold
     ]
-    if problems:
-        raise InvalidOutput(problems)
+    _refuse_findings(plan, on_findings, problems)
     return slots
 
 
@@ -162,22 +233,32 @@ class _FilledQuestions(_Base):
     questions = fields.List(fields.Nested(_QuestionOutput), required=True)
 
 
-def filled_questions_validator(slots):
-    """Return a validator for the fill answer: exactly one question per slot in ``slots``.
+def filled_questions_validator(slots, *, on_findings=None):
+    """Return a validator for the fill answer: exactly one question per slot in ``slots``, with
+    no fair-hiring finding in what is stored.
 
     Each returned question carries its slot's topic, skill_level and question_type (the plan's
-    cache key stays authoritative even if the answer reworded them).
+    cache key stays authoritative even if the answer reworded them; the plan's topic was
+    scanned by validate_plan, so the answer's own topic, never stored, is not).
     """
     by_number = {s["slot_number"]: s for s in slots}
+    keys = SCANNED_KEYS - {"topic"}
 
     def validate_filled(data):
-        questions = _load(_FilledQuestions(), data)["questions"]
-        numbers = sorted(q["question_number"] for q in questions)
-        if numbers != sorted(by_number):
-            raise InvalidOutput([f"questions must be numbered exactly {sorted(by_number)}, one each; got {numbers}"])
+        try:
+            questions = _load(_FilledQuestions(), data)["questions"]
+        except InvalidOutput as exc:
+            _refuse_findings(data, on_findings, exc.problems, keys)
+            raise
         for question in questions:
-            slot = by_number[question["question_number"]]
-            question.update(topic=slot["topic"], skill_level=slot["skill_level"], question_type=slot["question_type"])
+            slot = by_number.get(question["question_number"])
+            if slot is not None:
+                question.update(topic=slot["topic"], skill_level=slot["skill_level"], question_type=slot["question_type"])
+        numbers = sorted(q["question_number"] for q in questions)
+        problems = []
+        if numbers != sorted(by_number):
+            problems.append(f"questions must be numbered exactly {sorted(by_number)}, one each; got {numbers}")
+        _refuse_findings({"questions": questions}, on_findings, problems, keys)
         return sorted(questions, key=lambda q: q["question_number"])
 
     return validate_filled

@@ -7,6 +7,11 @@ are written by Claude at once, one call per slot (at most CLAUDE_FILL_CONCURRENC
 none of which sees the JD; each gets its own repair if its answer is unusable, and the kit is
 stored only when all five questions are valid. New questions go into the cache. With the cache
 off, the 5 questions are generated in one call.
+
+Fair hiring: Claude's plan, fills and one-call kits are validated with the fair-hiring guard
+(services/generated_content.py: a finding gets the repair call, then 502); a cache entry with a
+finding is never reused: the slot is a miss, written afresh, and the entry is replaced in the
+cache. The audit row and /metrics count those findings by category (never the text).
 """
 
 import logging
@@ -43,6 +48,7 @@ from services.progress import report
 from services.concurrency import run_concurrently
 from services.errors import Conflict, InvalidInput, NotFound
 from services.generated_content import (
+    content_findings,
     filled_questions_validator,
     validate_interview_kit,
     validate_plan,
@@ -97,11 +103,13 @@ class RequisitionFacts:
 
 @dataclass
 class PreparedQuestions:
-    """The 5 questions of a kit in order, and the ones Claude wrote (to be cached)."""
+    """The 5 questions of a kit in order, the ones Claude wrote (to be cached), and the cache
+    entries found but not reused for their fair-hiring findings (to be replaced)."""
 
     questions: list
     generated: list
     writer: str = "interview_fill"  # the purpose that wrote the questions (its model is the interview's)
+    refused_cache_ids: list = field(default_factory=list)
 
 
 def generate_interview(
@@ -183,7 +191,7 @@ def prepare_questions(claude, question_cache, operation, facts, *, use_cache, ca
         system=system,
         messages=messages,
         schema=INTERVIEW_KIT_SCHEMA,
-        validate=validate_interview_kit,
+        validate=partial(validate_interview_kit, on_findings=operation.note_findings),
         recorder=operation,
     )
     return PreparedQuestions(questions, [], writer="interview_generation")
@@ -211,8 +219,8 @@ def store_interview(operation, *, claude, job_description_id, req_id, interview_
 
 def finish_generation(claude, question_cache, operation, interview, prepared):
     """Cache the newly written questions and return the GenerationResult of a stored interview."""
-    if prepared.generated or any(q.get("cache_entry_id") for q in prepared.questions):
-        _update_cache(question_cache, prepared.questions, prepared.generated)
+    if prepared.generated or prepared.refused_cache_ids or any(q.get("cache_entry_id") for q in prepared.questions):
+        _update_cache(question_cache, prepared.questions, prepared.generated, prepared.refused_cache_ids)
     totals = operation.totals()
     return GenerationResult(
         interview, totals["tokens_used"], operation.cache_hits, claude.provider, interview.model,
@@ -246,13 +254,15 @@ def _plan_look_up_fill(claude, question_cache, operation, facts, cancelled=None)
         system=system,
         messages=messages,
         schema=PLAN_SCHEMA,
-        validate=partial(validate_plan, similarity_threshold=settings.threshold),
+        validate=partial(validate_plan, similarity_threshold=settings.threshold, on_findings=operation.note_findings),
         recorder=operation,
     )
+    refused = []
     hits = cache.find_cached_questions(
         [{"number": s["slot_number"], "topic": s["topic"], "skill_level": s["skill_level"], "question_type": s["question_type"]} for s in slots],
         index=question_cache.index,
         settings=settings,
+        screen=partial(_fair_to_reuse, operation, refused),
     )
     db.session.close()  # end the look-up's read before the fill calls
     missing = [slot for slot in slots if slot["slot_number"] not in hits]
@@ -269,11 +279,25 @@ def _plan_look_up_fill(claude, question_cache, operation, facts, cancelled=None)
     generated = [outcome for outcome in outcomes if not isinstance(outcome, BaseException)]
     failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
     if failures:
-        if generated:
-            _update_cache(question_cache, [], generated)
+        if generated or refused:
+            _update_cache(question_cache, [], generated, refused)
         raise failures[0]
     questions = generated + [_from_cache(number, entry) for number, entry in hits.items()]
-    return PreparedQuestions(sorted(questions, key=lambda q: q["question_number"]), generated)
+    return PreparedQuestions(sorted(questions, key=lambda q: q["question_number"]), generated, refused_cache_ids=refused)
+
+
+def _fair_to_reuse(operation, refused, entry):
+    """Return whether a cache entry may be reused: it must pass the fair-hiring scan that Claude's
+    questions pass. One that does not is counted (source "cache"), logged by id and category
+    (never its text) and remembered in ``refused``, to be replaced by the question written now."""
+    found = content_findings(_from_cache(0, entry))
+    if not found:
+        return True
+    categories = [finding.category for _, finding in found]
+    operation.note_findings(categories, source="cache")
+    refused.append(entry.id)
+    log.warning("Question cache entry %s not reused: fair-hiring findings (%s)", entry.id, ", ".join(sorted(set(categories))))
+    return False
 
 
 class _FillProgress:
@@ -321,7 +345,7 @@ def _fill_slot(claude, operation, role_title, slot, on_started=None, progress=No
         system=system,
         messages=messages,
         schema=FILL_SCHEMA,
-        validate=filled_questions_validator([slot]),
+        validate=filled_questions_validator([slot], on_findings=operation.note_findings),
         recorder=tally,
         on_started=on_started,
     )
@@ -344,16 +368,20 @@ def _from_cache(number, entry):
     }
 
 
-def _update_cache(question_cache, questions, generated):
-    """Count the hits, cache the new questions and evict, in a transaction of its own.
+def _update_cache(question_cache, questions, generated, refused_ids=()):
+    """Count the hits, remove the entries refused for fair-hiring findings, cache the new
+    questions and evict, in a transaction of its own.
 
     The cache is an optimisation: a failure here is logged and never fails the generation.
-    Each new entry's tokens_cost is what its own fill call(s) cost.
+    Each new entry's tokens_cost is what its own fill call(s) cost. A refused entry is removed
+    before the inserts, so the question written for its slot can take its key.
     """
     hit_ids = [q["cache_entry_id"] for q in questions if q.get("cache_entry_id")]
     for attempt in (1, 2):
         try:
             cache.record_hits(hit_ids)
+            if refused_ids:
+                cache.remove_entries(refused_ids)
             if generated:
                 cache.expire(question_cache.settings)
                 cache.store_questions(generated, prompt_version=PROMPT_VERSION)

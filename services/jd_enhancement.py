@@ -1,7 +1,14 @@
-"""Job description enhancement: a requisition's basic JD and WORK inputs, rewritten by Claude."""
+"""Job description enhancement: a requisition's basic JD and WORK inputs, rewritten by Claude.
+
+Fair hiring: the hiring manager's own text is reported, never refused (input_language_findings,
+computed from the stored text whenever it is read; counted once, when enhanced); the findings
+are named to Claude so the enhancement does not carry them over, and the enhanced title and
+description must have none (services/generated_content.py: repair, then 502).
+"""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from sqlalchemy.exc import IntegrityError
 
@@ -9,10 +16,24 @@ from models import JobDescription, db, utcnow
 from prompts import ENHANCED_JD_SCHEMA, PROMPT_VERSION, build_enhancement_messages
 from services.audit import audited_operation
 from services.errors import Conflict, NotFound
+from services.fairness_check import language_findings
 from services.generated_content import validate_enhanced_jd
 from services.progress import report
 
 WORK_FIELDS = ("work_output", "work_role", "work_knowledge", "work_competencies")
+# The hiring manager's own text of a requisition, in the order its findings are reported.
+INPUT_FIELDS = ("basic_title", "basic_department", "basic_level", "basic_description", *WORK_FIELDS)
+
+
+def input_language_findings(source):
+    """Return the fair-hiring findings and gender coding of a requisition's own text (INPUT_FIELDS).
+
+    source: a JobDescription, or a mapping with those keys. Shape of
+    fairness_check.language_findings: each finding names its ``field``, offsets into that
+    field's text as stored. Pure; counts nothing.
+    """
+    get = source.get if isinstance(source, dict) else partial(getattr, source)
+    return language_findings({name: get(name, None) for name in INPUT_FIELDS})
 
 
 @dataclass
@@ -46,15 +67,24 @@ def enhance_job_description(
     true; with ``replace`` the stored texts are overwritten only after the new enhancement
     succeeded, so a failed call never loses the stored one.
 
+    The inputs' fair-hiring findings are counted on the audit row and in /metrics (source
+    "input") and named to Claude to leave out; an enhanced title or description with a finding
+    gets the repair call, then ClaudeBadOutput (502) naming it.
+
     Returns EnhancementResult. Raises Conflict, and the Claude errors of
     ClaudeClient.generate_json (502/503/504). Audited as operation "jd_enhancement".
     """
     work_inputs = {name: (work_inputs or {}).get(name) for name in WORK_FIELDS}
     existing_id = check_can_enhance(req_id, replace=replace)
+    language = input_language_findings({
+        "basic_title": basic_title, "basic_department": basic_department, "basic_level": basic_level,
+        "basic_description": basic_description, **work_inputs,
+    })
 
     with audited_operation(
         "jd_enhancement", claude=claude, req_id=req_id, user_id=user_id, prompt_version=PROMPT_VERSION
     ) as operation:
+        operation.note_findings((f["category"] for f in language["findings"]), source="input")
         report("enhancing")
         system, messages = build_enhancement_messages(
             title=basic_title,
@@ -62,13 +92,14 @@ def enhance_job_description(
             department=basic_department,
             level=basic_level,
             work_inputs=work_inputs,
+            avoid=language["findings"],
         )
         enhanced = claude.generate_json(
             purpose="jd_enhancement",
             system=system,
             messages=messages,
             schema=ENHANCED_JD_SCHEMA,
-            validate=validate_enhanced_jd,
+            validate=partial(validate_enhanced_jd, on_findings=operation.note_findings),
             recorder=operation,
         )
         job_description = db.session.get(JobDescription, existing_id) if existing_id else None

@@ -1,5 +1,5 @@
 """Prometheus metrics (prometheus-client): HTTP requests and latency, Claude calls, tokens, cost
-and errors, question cache look-ups.
+and errors, question cache look-ups, fair-hiring findings.
 
 Under gunicorn with several workers, set PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py does) so
 /metrics aggregates every worker; without it each process reports its own counters.
@@ -50,6 +50,12 @@ WEBHOOK_ATTEMPTS = Counter(
 )
 WEBHOOK_DELIVERIES = Counter(
     "techscreen_webhook_deliveries_total", "Webhook deliveries that ended, by final status (delivered, failed)", ["status"],
+)
+FAIRNESS_FINDINGS = Counter(
+    "techscreen_fairness_findings_total", "Fair-hiring findings (services/fairness.py), by category and by where the "
+    "text came from (check: POST /api/fairness/check; input: a hiring manager's JD and WORK inputs; generated: "
+    "Claude output refused for them; cache: cached questions not reused; evidence: evaluation quotes not counted); "
+    "counts only, never the text", ["category", "source"],
 )
 
 
@@ -102,6 +108,12 @@ def record_webhook_attempt(outcome):
 def record_webhook_delivery(status):
     """Count a webhook delivery that ended (delivered, failed)."""
     WEBHOOK_DELIVERIES.labels(status).inc()
+
+
+def record_fairness_findings(categories, source):
+    """Count fair-hiring findings by category (one category per finding) for ``source``."""
+    for category in categories:
+        FAIRNESS_FINDINGS.labels(category, source).inc()
 
 
 def observe_request(endpoint, method, status, seconds):

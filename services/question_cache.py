@@ -168,28 +168,34 @@ class QuestionCacheIndex:
             return sum(len(bucket) for bucket in self._buckets.values())
 
 
-def find_cached_questions(slots, *, index, settings):
+def find_cached_questions(slots, *, index, settings, screen=None):
     """Look each plan slot up in the cache; return {slot number: QuestionCacheEntry} for the hits.
 
     slots: [{number, topic, skill_level, question_type}]. One cache entry serves at most one
-    slot, and two hits never carry near-duplicate topics (similarity >= threshold).
-    Read-only: usage counters are updated by ``record_hits`` when the interview is stored.
+    slot, and two hits never carry near-duplicate topics (similarity >= threshold). screen:
+    callable(entry) -> bool, asked once per entry found; an entry it refuses serves no slot (the
+    next candidate is tried). Read-only: usage counters are updated by ``record_hits`` when the
+    interview is stored.
     """
     index.refresh()
     cutoff = utcnow() - timedelta(days=settings.ttl_days)
-    hits, used_topics = {}, []
+    hits, used_topics, screened = {}, [], {}
     for slot in slots:
         normalized = normalize_topic(slot["topic"])
         for entry_id, _score in index.candidates(
             slot["skill_level"], slot["question_type"], normalized, threshold=settings.threshold
         ):
-            if any(e.id == entry_id for e in hits.values()):
+            if any(e.id == entry_id for e in hits.values()) or screened.get(entry_id) is False:
                 continue
             entry = db.session.get(QuestionCacheEntry, entry_id)
             if entry is None:
                 index.discard(entry_id)
                 continue
             if (entry.last_used_at or entry.created_at) < cutoff:
+                continue
+            if screen is not None and entry_id not in screened:
+                screened[entry_id] = bool(screen(entry))
+            if screened.get(entry_id) is False:
                 continue
             if any(fuzz.ratio(entry.normalized_topic, other) >= settings.threshold * 100 for other in used_topics):
                 continue
@@ -207,6 +213,12 @@ def record_hits(entry_ids):
             .where(QuestionCacheEntry.id.in_(list(entry_ids)))
             .values(usage_count=QuestionCacheEntry.usage_count + 1, last_used_at=utcnow())
         )
+
+
+def remove_entries(entry_ids):
+    """Delete the cache entries ``entry_ids`` (interview questions that came from them keep their
+    text). Returns the number deleted. Part of the caller's transaction."""
+    return db.session.execute(db.delete(QuestionCacheEntry).where(QuestionCacheEntry.id.in_(list(entry_ids)))).rowcount
 
 
 def store_questions(questions, *, prompt_version, tokens_per_question=0):

@@ -77,6 +77,7 @@ LOG_FIELDS = (
     "request_id",
     "started_at",
     "completed_at",
+    "fairness_findings",
 )
 CALL_FIELDS = (
     "id",

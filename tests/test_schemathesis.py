@@ -18,6 +18,7 @@ Bounded (max_examples per operation, derandomized, fixed seed): about 30 s on SQ
 MariaDB. Deselect with ``-m "not fuzz"``.
 """
 
+import uuid
 from collections import Counter, defaultdict
 
 import pytest
@@ -177,10 +178,15 @@ def call_and_validate(case, answered):
 
     The coverage phase keeps one Idempotency-Key (the documented example) while it varies the body,
     so each variant after the first would only meet the 422 "key used with a different request".
-    Its cases that are not about the header are sent without it, to reach the body's validation."""
+    Its cases that are not about the header are sent without it, to reach the body's validation.
+    The examples phase sends every documented example with that one key too: each gets a key of
+    its own, as a client would send, so the second example of an operation (AI scoring after
+    manual) reaches the service instead of that 422."""
     phase = case.meta.phase if case.meta is not None else None
     if phase is not None and phase.name == TestPhase.COVERAGE and case.headers and phase.data.parameter != IDEMPOTENCY_KEY:
         case.headers.pop(IDEMPOTENCY_KEY, None)
+    if phase is not None and phase.name == TestPhase.EXAMPLES and case.headers and IDEMPOTENCY_KEY in case.headers:
+        case.headers[IDEMPOTENCY_KEY] = f"example-{uuid.uuid4().hex}"
     response = case.call_and_validate(checks=CHECKS)
     answered[case.operation.label][response.status_code] += 1
 

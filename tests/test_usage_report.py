@@ -492,7 +492,7 @@ def test_generation_log_rows_have_every_documented_field(usage_client, auditor, 
         "id", "operation_type", "req_id", "user_id", "status", "error_kind", "error_message", "provider", "model",
         "effort", "prompt_version", "claude_calls", *TOKEN_KINDS, "tokens_used", "cost_usd", "unpriced_calls", "latency_ms",
         "cache_hits", "cache_misses", "tokens_avoided", "job_description_id", "interview_id", "evaluation_id", "job_id", "request_id", "started_at",
-        "completed_at",
+        "completed_at", "fairness_findings",
     }
     assert row["id"] == traffic.ops[5].log_id  # December: the newest
 
