@@ -1,7 +1,8 @@
-"""The WORK coverage map: splitting the inputs into items, the support check, and the map."""
+"""The WORK coverage map: splitting the inputs into items, the support check, the map, and the plan's claims."""
 
 import pytest
 
+from prompts import work_item_lines
 from services.coverage import (
     STEM_MATCH_THRESHOLD,
     SUPPORT_SHARE,
@@ -13,6 +14,8 @@ from services.coverage import (
     supported,
     work_items,
 )
+from services.generated_content import validate_plan
+from tests.stub_messages_api import interview_plan
 
 KNOWLEDGE = "Python, PostgreSQL; Kubernetes"
 COMPETENCIES = "incident response\n- mentoring"
@@ -62,6 +65,14 @@ def test_duplicates_are_dropped_case_insensitively_keeping_the_first_and_its_kin
 def test_empty_pieces_an_oxford_and_and_a_final_full_stop_are_dropped():
     assert [item for item, _ in _items("Python, Go, and Rust.\n\n ; ,\n-   \nor Java")] == ["Python", "Go", "Rust", "Java"]
     assert work_items(None, "") == [] and work_items("  \n", None) == []
+
+
+def test_prompts_number_the_items_across_knowledge_and_competencies():
+    assert work_item_lines(work_items(KNOWLEDGE, COMPETENCIES)) == [
+        "Knowledge items:", "1. Python", "2. PostgreSQL", "3. Kubernetes",
+        "Competency items:", "4. incident response", "5. mentoring",
+    ]
+    assert work_item_lines([]) == []
 
 
 # --- the support check ----------------------------------------------------------------------------
@@ -178,3 +189,17 @@ def test_the_map_lists_uncovered_items_first_then_covered_ones_in_input_order():
     assert [r["kind"] for r in rows] == ["knowledge", "competency", "knowledge", "knowledge", "competency"]
     assert coverage_summary(items, questions) == {"covered": 3, "total": 5}
     assert coverage_summary([], questions) is None and coverage_summary(None, questions) is None
+
+
+def test_plan_validation_drops_claims_that_name_no_item_instead_of_failing():
+    plan = interview_plan(
+        ["Kafka event streaming", "PostgreSQL tuning", "Incident response", "Mentoring juniors", "Deadlines"],
+        covers=[["kafka"], ["PostgreSQL", "Oracle"], [], ["Mentoring"], ["Terraform", "Go"]],
+    )
+
+    slots = validate_plan(plan, similarity_threshold=0.85, work_items=["Kafka", "PostgreSQL", "mentoring"])
+
+    assert [s["covers"] for s in slots] == [["Kafka"], ["PostgreSQL"], [], ["mentoring"], []]
+    assert [s["unknown_covers"] for s in slots] == [[], ["Oracle"], [], [], ["Terraform", "Go"]]
+    legacy = validate_plan(interview_plan(["A b", "C d", "E f", "G h", "I j"]), similarity_threshold=0.85, work_items=["Kafka"])
+    assert [s["covers"] for s in legacy] == [[]] * 5  # a plan without covers claims nothing
