@@ -7,6 +7,11 @@ are written by Claude at once, one call per slot (at most CLAUDE_FILL_CONCURRENC
 none of which sees the JD; each gets its own repair if its answer is unusable, and the kit is
 stored only when all five questions are valid. New questions go into the cache. With the cache
 off, the 5 questions are generated in one call.
+
+WORK coverage (services/coverage.py): the JD's knowledge and competency items are listed in the
+plan (or the one-call) prompt; each stored question records the items it covers (``covers``) and
+the interview the items it was made for (``work_items``). A planned question, written or cached,
+covers what its slot claimed and its own text supports; a one-call question what it supports.
 """
 
 import logging
@@ -36,7 +41,7 @@ from prompts import (
     build_plan_messages,
     build_requisition_plan_messages,
 )
-from services import metrics
+from services import coverage, metrics
 from services import question_cache as cache
 from services.audit import audited_operation
 from services.progress import report
@@ -77,6 +82,8 @@ class RequisitionFacts:
     department: str | None = None
     work_inputs: dict | None = None
     enhanced: bool = True
+    # The WORK knowledge and competency items, [{"item", "kind"}] (services.coverage.work_items).
+    work_items: tuple = ()
 
     @classmethod
     def from_job_description(cls, job_description):
@@ -84,24 +91,40 @@ class RequisitionFacts:
             title=job_description.enhanced_title or job_description.basic_title,
             description=job_description.enhanced_description,
             level=job_description.basic_level,
+            work_items=tuple(coverage.work_items(job_description.work_knowledge, job_description.work_competencies)),
+        )
+
+    @classmethod
+    def from_requisition(cls, *, basic_title, basic_description, basic_level=None, basic_department=None,
+                         work_inputs=None, **_):
+        """The facts of a requisition not yet enhanced (the workflow's enhance arguments)."""
+        work_inputs = work_inputs or {}
+        return cls(
+            title=basic_title, description=basic_description, level=basic_level, department=basic_department,
+            work_inputs=work_inputs, enhanced=False,
+            work_items=tuple(coverage.work_items(work_inputs.get("work_knowledge"), work_inputs.get("work_competencies"))),
         )
 
     def plan_messages(self):
         if self.enhanced:
-            return build_plan_messages(title=self.title, description=self.description, level=self.level)
+            return build_plan_messages(
+                title=self.title, description=self.description, level=self.level, work_items=self.work_items
+            )
         return build_requisition_plan_messages(
             title=self.title, description=self.description, department=self.department, level=self.level,
-            work_inputs=self.work_inputs,
+            work_inputs=self.work_inputs, work_items=self.work_items,
         )
 
 
 @dataclass
 class PreparedQuestions:
-    """The 5 questions of a kit in order, and the ones Claude wrote (to be cached)."""
+    """The 5 questions of a kit in order (each with its ``covers``), the ones Claude wrote (to be
+    cached), and the WORK items the kit was made for."""
 
     questions: list
     generated: list
     writer: str = "interview_fill"  # the purpose that wrote the questions (its model is the interview's)
+    work_items: list = field(default_factory=list)  # [{"item", "kind"}]
 
 
 def generate_interview(
@@ -177,7 +200,9 @@ def prepare_questions(claude, question_cache, operation, facts, *, use_cache, ca
     if use_cache:
         return _plan_look_up_fill(claude, question_cache, operation, facts, cancelled)
     report("generating")
-    system, messages = build_interview_messages(title=facts.title, description=facts.description, level=facts.level)
+    system, messages = build_interview_messages(
+        title=facts.title, description=facts.description, level=facts.level, work_items=facts.work_items
+    )
     questions = claude.generate_json(
         purpose="interview_generation",
         system=system,
@@ -186,7 +211,10 @@ def prepare_questions(claude, question_cache, operation, facts, *, use_cache, ca
         validate=validate_interview_kit,
         recorder=operation,
     )
-    return PreparedQuestions(questions, [], writer="interview_generation")
+    items = [entry["item"] for entry in facts.work_items]
+    for question in questions:  # nothing was claimed: support alone decides
+        question["covers"] = coverage.question_covers(items, question)
+    return PreparedQuestions(questions, [], writer="interview_generation", work_items=list(facts.work_items))
 
 
 def store_interview(operation, *, claude, job_description_id, req_id, interview_name, title, prepared, user_id):
@@ -201,6 +229,7 @@ def store_interview(operation, *, claude, job_description_id, req_id, interview_
         req_id=req_id,
         interview_name=interview_name or _default_interview_name(title),
         questions=prepared.questions,
+        work_items=prepared.work_items,
         user_id=user_id,
         claude=claude,
         model=claude.model_for(prepared.writer),
@@ -239,6 +268,7 @@ class Cancelled(Exception):
 def _plan_look_up_fill(claude, question_cache, operation, facts, cancelled=None):
     """Return PreparedQuestions: plan, look each slot up, write the missing ones concurrently."""
     settings = question_cache.settings
+    items = [entry["item"] for entry in facts.work_items]
     report("planning")
     system, messages = facts.plan_messages()
     slots = claude.generate_json(
@@ -246,7 +276,7 @@ def _plan_look_up_fill(claude, question_cache, operation, facts, cancelled=None)
         system=system,
         messages=messages,
         schema=PLAN_SCHEMA,
-        validate=partial(validate_plan, similarity_threshold=settings.threshold),
+        validate=partial(validate_plan, similarity_threshold=settings.threshold, work_items=items),
         recorder=operation,
     )
     hits = cache.find_cached_questions(
@@ -273,7 +303,23 @@ def _plan_look_up_fill(claude, question_cache, operation, facts, cancelled=None)
             _update_cache(question_cache, [], generated)
         raise failures[0]
     questions = generated + [_from_cache(number, entry) for number, entry in hits.items()]
-    return PreparedQuestions(sorted(questions, key=lambda q: q["question_number"]), generated)
+    questions.sort(key=lambda q: q["question_number"])
+    _record_covers(items, slots, questions)
+    return PreparedQuestions(questions, generated, work_items=list(facts.work_items))
+
+
+def _record_covers(items, slots, questions):
+    """Set each planned question's ``covers``: the items its slot claimed that the question supports
+    (written or cached alike), and count the claims by outcome."""
+    claims = {slot["slot_number"]: slot for slot in slots}
+    accepted = rejected = unknown = 0
+    for question in questions:
+        slot = claims[question["question_number"]]
+        question["covers"] = coverage.question_covers(items, question, claimed=slot["covers"])
+        accepted += len(question["covers"])
+        rejected += len(slot["covers"]) - len(question["covers"])
+        unknown += len(slot["unknown_covers"])
+    metrics.record_coverage_claims(accepted, rejected, unknown)
 
 
 class _FillProgress:
@@ -372,7 +418,7 @@ def _default_interview_name(title):
     return title[: limit - len(suffix)].rstrip() + suffix
 
 
-def _store_next_version(*, operation, job_description_id, req_id, interview_name, questions, user_id, claude, model):
+def _store_next_version(*, operation, job_description_id, req_id, interview_name, questions, work_items, user_id, claude, model):
     """Insert the interview with the next free version and its questions in one transaction."""
     cache_ids = {q["cache_entry_id"] for q in questions if q.get("cache_entry_id")}
     for _ in range(_VERSION_RACE_ATTEMPTS):
@@ -395,6 +441,7 @@ def _store_next_version(*, operation, job_description_id, req_id, interview_name
             prompt_version=PROMPT_VERSION,
             created_by_user_id=user_id,
             created_at=now,
+            work_items=work_items,
             questions=[
                 InterviewQuestion(
                     question_number=q["question_number"],
@@ -410,6 +457,7 @@ def _store_next_version(*, operation, job_description_id, req_id, interview_name
                     source="cache" if q.get("cache_entry_id") else "generated",
                     cache_entry_id=q.get("cache_entry_id") if q.get("cache_entry_id") in live_ids else None,
                     created_at=now,
+                    covers=q.get("covers", []),
                 )
                 for q in questions
             ],
