@@ -117,6 +117,10 @@ class Interview(db.Model):
     created_by_user_id: Mapped[str | None] = mapped_column(String(USER_ID_LENGTH), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The WORK items the kit was made for, [{"item": str, "kind": "knowledge" | "competency"}]
+    # (services/coverage.py), kept with the kit as a re-enhancement may replace the JD's inputs;
+    # [] when the JD had none, None for a kit stored before coverage existed. Never changes.
+    work_items: Mapped[list | None] = mapped_column(JSON)
 
     questions: Mapped[list["InterviewQuestion"]] = relationship(
         back_populates="interview",
@@ -146,6 +150,9 @@ class InterviewQuestion(db.Model):
     source: Mapped[str] = mapped_column(String(20), default="generated")
     cache_entry_id: Mapped[int | None] = mapped_column(ForeignKey("question_cache.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The interview's WORK items this question tests (their exact strings, in the items' order);
+    # None for a question stored before coverage existed.
+    covers: Mapped[list | None] = mapped_column(JSON)
 
     interview: Mapped[Interview] = relationship(back_populates="questions")
 

@@ -11,7 +11,7 @@ prompt tells the model to treat tagged content as data, never as instructions.
 
 import re
 
-PROMPT_VERSION = "2026-12-08.1"
+PROMPT_VERSION = "2026-12-08.2"
 
 QUESTIONS_PER_INTERVIEW = 5
 MIN_CRITERIA = 8
@@ -177,7 +177,7 @@ INTERVIEW_KIT_SCHEMA = {
 
 # One system prompt for every interview purpose (plan, fill, one-call generation): it is the stable
 # prefix marked for Anthropic's prompt cache, so a plan call writes it and the concurrent fill
-# calls (and later kits) read it at a twentieth of the input price on Sonnet 5.5. It is about 670
+# calls (and later kits) read it at a twentieth of the input price on Sonnet 5.5. It is about 830
 # tokens: above Sonnet 5.5's smallest cacheable prefix (512 tokens,
 # https://platform.claude.com/docs/en/build-with-claude/prompt-caching), below that of models
 # with a 1,024-token or larger minimum, which then simply do not cache it. Nothing
@@ -195,13 +195,21 @@ Planning the slots
 - skill_level is one of: {", ".join(SKILL_LEVELS)}, matching the seniority the role asks for.
 - question_type is one of: {", ".join(QUESTION_TYPES)}; use at least three different types.
 - "tests" says in one sentence what the question must reveal about the candidate.
+- When WORK items are given, plan the slots to test as many of them as {QUESTIONS_PER_INTERVIEW} questions can, the
+  most important first. A slot's "covers" lists the items its question will test, each copied
+  exactly as given, without its number (an empty list when none fits). The question is written
+  from the slot's topic and "tests" sentence alone, so name every covered item there: a claimed
+  item the question does not visibly test is not counted.
 
 Writing a question
-- Put the candidate in a realistic situation for the slot's topic and level and ask what they
-  would do, how and why. One scenario per question, specific enough to discuss for 10-15 minutes.
+- Put the candidate in a realistic situation for the slot's topic and level, testing what the slot
+  must reveal, and ask what they would do, how and why. One scenario per question, specific enough to discuss for 10-15 minutes.
 - The question stands on its own and is reusable by any employer: no company, product or team names.
 - Keep the slot's number, topic, skill_level and question_type exactly as given.
 - expected_answer says in 2-5 sentences what a strong answer covers.
+- Designing a whole kit with WORK items given: test as many of them as {QUESTIONS_PER_INTERVIEW} questions can, the
+  most important first, and name each tested item, in its own words, in the question's topic,
+  scenario or criteria.
 
 Evaluation criteria
 - Give between {MIN_CRITERIA} and {MAX_CRITERIA} criteria per question, each with a short name (3-10
@@ -224,17 +232,49 @@ Fair hiring
 PLAN_SYSTEM_PROMPT = FILL_SYSTEM_PROMPT = INTERVIEW_SYSTEM_PROMPT
 
 
-def build_interview_messages(*, title, description, level=None):
-    """Return (system, messages) asking Claude for a 5-question interview kit for an enhanced JD."""
+def work_item_lines(work_items):
+    """The WORK items as prompts list them: "Knowledge items:" / "Competency items:" headings over
+    lines "N. item", numbered from 1 across both; [] when there are none.
+
+    work_items: [{"item": str, "kind": "knowledge" | "competency"}] (services.coverage.work_items).
+    """
+    lines, number = [], 0
+    for kind, heading in (("knowledge", "Knowledge items:"), ("competency", "Competency items:")):
+        listed = [entry["item"] for entry in work_items or () if entry["kind"] == kind]
+        if listed:
+            lines.append(heading)
+            for item in listed:
+                number += 1
+                lines.append(f"{number}. {neutralise(item)}")
+    return lines
+
+
+def _work_items_part(work_items, task):
+    """The user-message part naming the WORK items to cover, or None when there are none."""
+    lines = work_item_lines(work_items)
+    if not lines:
+        return None
+    return f"WORK items to cover ({task}):\n" + _tagged("work_inputs", "\n".join(lines))
+
+
+def build_interview_messages(*, title, description, level=None, work_items=None):
+    """Return (system, messages) asking Claude for a 5-question interview kit for an enhanced JD.
+
+    work_items: the requisition's WORK items (work_item_lines); the kit is asked to test as many
+    as it can, naming them in the questions (coverage is then checked by support alone).
+    """
     parts = [f"Title: {neutralise(title)}"]
     if level:
         parts.append(f"Level as stated by the hiring manager: {neutralise(level)}")
     user = "\n\n".join(
-        [
+        part
+        for part in [
             f"Task: design the whole {QUESTIONS_PER_INTERVIEW}-question interview kit for this role, "
             f"numbering the questions 1 to {QUESTIONS_PER_INTERVIEW}.",
             _tagged("enhanced_job_description", "\n".join(parts) + "\n\n" + description),
+            _work_items_part(work_items, "name each tested item in its question"),
         ]
+        if part
     )
     return INTERVIEW_SYSTEM_PROMPT, [{"role": "user", "content": user}]
 
@@ -261,8 +301,14 @@ PLAN_SCHEMA = {
                     "skill_level": {"type": "string", "enum": list(SKILL_LEVELS)},
                     "question_type": {"type": "string", "enum": list(QUESTION_TYPES)},
                     "tests": {"type": "string", "description": "What the question must reveal, one sentence."},
+                    "covers": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "The WORK items this slot's question will test, each copied exactly as listed "
+                        "(without its number); empty when none is given or none fits.",
+                    },
                 },
-                "required": ["slot_number", "topic", "skill_level", "question_type", "tests"],
+                "required": ["slot_number", "topic", "skill_level", "question_type", "tests", "covers"],
                 "additionalProperties": False,
             },
         }
@@ -287,23 +333,37 @@ _WORK_LABELS = (
 )
 
 
-def build_plan_messages(*, title, description, level=None):
-    """Return (system, messages) asking Claude to plan the interview's 5 slots for an enhanced JD."""
+_PLAN_COVERS_TASK = "list in each slot's covers the items its question will test"
+
+
+def build_plan_messages(*, title, description, level=None, work_items=None):
+    """Return (system, messages) asking Claude to plan the interview's 5 slots for an enhanced JD.
+
+    work_items: the requisition's WORK items (work_item_lines); each slot's ``covers`` names the
+    ones its question will test.
+    """
     parts = [f"Title: {neutralise(title)}"]
     if level:
         parts.append(f"Level as stated by the hiring manager: {neutralise(level)}")
-    user = f"Task: plan the {QUESTIONS_PER_INTERVIEW} slots of the interview for this role.\n\n" + _tagged(
-        "enhanced_job_description", "\n".join(parts) + "\n\n" + description
+    user = "\n\n".join(
+        part
+        for part in [
+            f"Task: plan the {QUESTIONS_PER_INTERVIEW} slots of the interview for this role.",
+            _tagged("enhanced_job_description", "\n".join(parts) + "\n\n" + description),
+            _work_items_part(work_items, _PLAN_COVERS_TASK),
+        ]
+        if part
     )
     return INTERVIEW_SYSTEM_PROMPT, [{"role": "user", "content": user}]
 
 
-def build_requisition_plan_messages(*, title, description, department=None, level=None, work_inputs=None):
+def build_requisition_plan_messages(*, title, description, department=None, level=None, work_inputs=None, work_items=None):
     """Return (system, messages) asking Claude to plan the 5 slots from the requisition itself.
 
     Used by the full workflow, which plans while the JD is being enhanced: the plan sees the
     same facts the enhancement does (title, department, level, basic description and the four
-    WORK inputs), tagged as data exactly as in build_enhancement_messages.
+    WORK inputs), tagged as data exactly as in build_enhancement_messages, and the WORK items
+    as build_plan_messages lists them.
     """
     header = [f"Title: {neutralise(title)}"]
     if department:
@@ -315,11 +375,14 @@ def build_requisition_plan_messages(*, title, description, department=None, leve
         for key, label in _WORK_LABELS
     ]
     user = "\n\n".join(
-        [
+        part
+        for part in [
             f"Task: plan the {QUESTIONS_PER_INTERVIEW} slots of the interview for this requisition.",
             _tagged("job_description", "\n".join(header) + "\n\n" + description),
             _tagged("work_inputs", "\n".join(work_lines)),
+            _work_items_part(work_items, _PLAN_COVERS_TASK),
         ]
+        if part
     )
     return INTERVIEW_SYSTEM_PROMPT, [{"role": "user", "content": user}]
 

@@ -190,6 +190,7 @@ def _question(number, question_type, topic, level):
 def _interview_plan(text):
     topics = _plan_topics(text)
     level = _level(text)
+    items = _work_items(text)
     return {
         "slots": [
             {
@@ -198,10 +199,27 @@ def _interview_plan(text):
                 "skill_level": level,
                 "question_type": question_type,
                 "tests": f"How the candidate applies {topics[number - 1]} in a realistic situation.",
+                "covers": _claimed_items(topics[number - 1], items),
             }
             for number, question_type in enumerate(_QUESTION_PLAN[:QUESTIONS_PER_INTERVIEW], start=1)
         ]
     }
+
+
+_NUMBERED_ITEM = re.compile(r"^\d+\. (.+)$", re.MULTILINE)
+
+
+def _work_items(text):
+    """The numbered WORK items a plan prompt lists (prompts.work_item_lines), in order."""
+    marker = text.find("WORK items to cover")
+    return [item.strip() for item in _NUMBERED_ITEM.findall(_block(text[marker:], "work_inputs"))] if marker >= 0 else []
+
+
+def _claimed_items(topic, items):
+    """The items a slot claims: those sharing a word of 3+ characters with its topic (a crude,
+    generous rule of the sandbox's own; the service checks every claim against the question)."""
+    words = set(re.findall(r"[a-z0-9+#]{3,}", topic.lower()))
+    return [item for item in items if words & set(re.findall(r"[a-z0-9+#]{3,}", item.lower()))]
 
 
 _SLOT_LINE = re.compile(

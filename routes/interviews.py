@@ -21,6 +21,7 @@ from routes.auth import READ_ROLES, SECURITY, WRITE_ROLES, current_user_id, requ
 from routes.schemas import (
     GenerateRequestSchema,
     GenerateResponseSchema,
+    InterviewCoverageResponseSchema,
     InterviewListResponseSchema,
     InterviewResponseSchema,
     InterviewUpdateSchema,
@@ -29,6 +30,7 @@ from routes.schemas import (
 from services.interview_generation import generate_interview
 from services.interviews import (
     get_interview,
+    get_interview_coverage,
     interview_stamp,
     list_interviews_for_requisition,
     requisition_stamp,
@@ -103,6 +105,23 @@ def get_interview_by_id(interview_id):
     """
     interview = get_interview(interview_id)
     return {"interview": interview}, last_modified_headers(interview.updated_at or interview.created_at)
+
+
+@blp.route("/<int:interview_id>/coverage")
+@read_limit
+@require_roles(*READ_ROLES)
+@blp.response(200, InterviewCoverageResponseSchema)
+@blp.error_responses(401, 404, 429)
+@blp.doc(security=SECURITY)
+def get_interview_coverage_by_id(interview_id):
+    """Return which of the requisition's WORK items each question of an interview tests. Any role.
+
+    The items are the WORK knowledge and competencies inputs split into items (on commas,
+    semicolons, newlines and bullets, kept as written). A question tests an item when its plan
+    slot claimed the item and the question's own topic, text, expected answer or criteria show it
+    (for a kit generated in one call: when they show it). Uncovered items come first.
+    """
+    return get_interview_coverage(interview_id)
 
 
 @blp.route("/<int:interview_id>", methods=["PATCH"])

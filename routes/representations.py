@@ -35,7 +35,7 @@ cache = Cache()
 
 # Bump when the serialised form changes for the same rows (a schema field added, renamed or
 # reformatted), so a SimpleCache that outlives a reload, or a shared cache, never serves the old form.
-REPRESENTATION_VERSION = 1
+REPRESENTATION_VERSION = 2  # 2: questions' covers and the interview's coverage (WORK coverage map)
 _KEPT_HEADERS = ("Content-Type", "Last-Modified", "ETag")
 
 

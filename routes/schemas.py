@@ -24,7 +24,8 @@ from routes import MAX_ID
 from services.fairness import BALANCES as GENDER_BALANCES
 from services.fairness import CATEGORIES as FAIRNESS_CATEGORIES
 from services.generated_content import NonBlankString
-from services.interviews import STATUSES
+from services.coverage import KINDS as WORK_ITEM_KINDS
+from services.interviews import STATUSES, coverage_summary
 from services.jd_enhancement import INPUT_FIELDS, WORK_FIELDS, input_language_findings
 
 REQ_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
@@ -284,6 +285,27 @@ class QuestionSchema(Schema):
     criteria = fields.List(fields.Nested(CriterionSchema))
     source = fields.String(metadata={"description": "generated, or cache (reused from the question cache)"})
     cache_entry_id = fields.Integer(allow_none=True)
+    covers = fields.List(
+        fields.String(), allow_none=True,
+        metadata={"description": "The interview's WORK items this question tests (GET /api/interview/<id>/coverage); "
+                  "null for a question stored before coverage existed.", "example": ["PostgreSQL", "incident response"]},
+    )
+
+
+class CoverageSummarySchema(Schema):
+    covered = fields.Integer(metadata={"description": "WORK items tested by at least one question.", "example": 4})
+    total = fields.Integer(metadata={"description": "WORK knowledge and competency items of the requisition.", "example": 5})
+
+
+class _Derived(fields.Nested):
+    """A nested object computed from the object being dumped by ``derive(obj)``, not read from an attribute."""
+
+    def __init__(self, nested, derive, **kwargs):
+        super().__init__(nested, dump_only=True, **kwargs)
+        self.derive = derive
+
+    def serialize(self, attr, obj, accessor=None, **kwargs):
+        return self._serialize(self.derive(obj), attr, obj, **kwargs)
 
 
 class InterviewSchema(Schema):
@@ -299,6 +321,12 @@ class InterviewSchema(Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime(allow_none=True)
     questions = fields.List(fields.Nested(QuestionSchema))
+    coverage = _Derived(
+        CoverageSummarySchema, coverage_summary, allow_none=True,
+        metadata={"description": "How many of the requisition's WORK knowledge and competency items the questions "
+                  "test (GET /api/interview/<id>/coverage has the map); null when it has none, or for a kit stored "
+                  "before coverage existed."},
+    )
 
 
 class SuccessSchema(Schema):
@@ -398,6 +426,26 @@ class FairnessCheckRequestSchema(StrictRequestSchema):
 class FairnessCheckResponseSchema(SuccessSchema):
     findings = fields.List(fields.Nested(FairnessFindingSchema), metadata={"description": "In order of `start`; none overlap."})
     gender_coding = fields.Nested(GenderCodingSchema)
+
+
+class CoverageItemSchema(Schema):
+    item = fields.String(metadata={"description": "The item as the hiring manager wrote it.", "example": "PostgreSQL"})
+    kind = fields.String(metadata={"description": "knowledge or competency (the WORK input it came from).",
+                                   "enum": list(WORK_ITEM_KINDS), "example": "knowledge"})
+    covered = fields.Boolean(metadata={"description": "Tested by at least one question."})
+    questions = fields.List(fields.Integer(), metadata={"description": "Numbers of the questions that test it, ascending.", "example": [2]})
+
+
+class InterviewCoverageResponseSchema(SuccessSchema):
+    interview_id = fields.Integer()
+    req_id = fields.String()
+    items = fields.List(
+        fields.Nested(CoverageItemSchema),
+        metadata={"description": "Uncovered items first, then covered ones, each in the order of the WORK inputs "
+                  "(knowledge, then competencies). Empty when the requisition has no items."},
+    )
+    covered = fields.Integer(metadata={"description": "Items tested by at least one question.", "example": 4})
+    total = fields.Integer(metadata={"description": "All items (0 when there are none).", "example": 5})
 
 
 class ApiErrorSchema(Schema):

@@ -188,6 +188,9 @@ class _SlotOutput(_Base):
     skill_level = fields.String(required=True, validate=validate.OneOf(SKILL_LEVELS))
     question_type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
     tests = NonBlankString(required=True, validate=validate.Length(max=1000))
+    # The WORK items the slot's question will test, as Claude wrote them; matched to the
+    # requisition's items by validate_plan (a plan without it claims nothing).
+    covers = fields.List(fields.String(), load_default=list)
 
 
 class InterviewPlanOutput(_Base):
@@ -204,13 +207,19 @@ class InterviewPlanOutput(_Base):
             raise ValidationError(f"slot numbers must be 1 to {QUESTIONS_PER_INTERVIEW}, each once; got {numbers}", "slots")
 
 
-def validate_plan(data, *, similarity_threshold, on_findings=None):
+def validate_plan(data, *, similarity_threshold, on_findings=None, work_items=()):
     """Return the 5 planned slots sorted by number, or raise InvalidOutput.
 
     Two slots whose topics are near-duplicates (topic_similarity >= similarity_threshold) are
     rejected, so an interview never asks about the same thing twice; so is a slot whose topic
     (stored with its question) or "tests" (it steers the fill) has a fair-hiring finding.
+
+    work_items: the requisition's item strings. Each slot's ``covers`` becomes the items its
+    claimed strings name (services.coverage.match_claims: rapidfuzz, not exact equality, in the
+    items' order) and ``unknown_covers`` the claimed strings that name none: those are dropped,
+    never a reason to reject the plan.
     """
+    from services.coverage import match_claims
     from services.question_cache import topic_similarity
 
     try:
@@ -219,6 +228,8 @@ def validate_plan(data, *, similarity_threshold, on_findings=None):
         _refuse_findings(data, on_findings, exc.problems)
         raise
     slots = sorted(plan["slots"], key=lambda s: s["slot_number"])
+    for slot in slots:
+        slot["covers"], slot["unknown_covers"] = match_claims(slot["covers"], list(work_items))
     problems = [
         f"slots {a['slot_number']} and {b['slot_number']} have near-duplicate topics ({a['topic']!r}, {b['topic']!r}); make every topic distinct"
         for i, a in enumerate(slots)

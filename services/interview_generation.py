@@ -12,6 +12,11 @@ Fair hiring: Claude's plan, fills and one-call kits are validated with the fair-
 (services/generated_content.py: a finding gets the repair call, then 502); a cache entry with a
 finding is never reused: the slot is a miss, written afresh, and the entry is replaced in the
 cache. The audit row and /metrics count those findings by category (never the text).
+
+WORK coverage (services/coverage.py): the JD's knowledge and competency items are listed in the
+plan (or the one-call) prompt; each stored question records the items it covers (``covers``) and
+the interview the items it was made for (``work_items``). A planned question, written or cached,
+covers what its slot claimed and its own text supports; a one-call question what it supports.
 """
 
 import logging
@@ -41,7 +46,7 @@ from prompts import (
     build_plan_messages,
     build_requisition_plan_messages,
 )
-from services import metrics
+from services import coverage, metrics
 from services import question_cache as cache
 from services.audit import audited_operation
 from services.progress import report
@@ -83,6 +88,8 @@ class RequisitionFacts:
     department: str | None = None
     work_inputs: dict | None = None
     enhanced: bool = True
+    # The WORK knowledge and competency items, [{"item", "kind"}] (services.coverage.work_items).
+    work_items: tuple = ()
 
     @classmethod
     def from_job_description(cls, job_description):
@@ -90,26 +97,42 @@ class RequisitionFacts:
             title=job_description.enhanced_title or job_description.basic_title,
             description=job_description.enhanced_description,
             level=job_description.basic_level,
+            work_items=tuple(coverage.work_items(job_description.work_knowledge, job_description.work_competencies)),
+        )
+
+    @classmethod
+    def from_requisition(cls, *, basic_title, basic_description, basic_level=None, basic_department=None,
+                         work_inputs=None, **_):
+        """The facts of a requisition not yet enhanced (the workflow's enhance arguments)."""
+        work_inputs = work_inputs or {}
+        return cls(
+            title=basic_title, description=basic_description, level=basic_level, department=basic_department,
+            work_inputs=work_inputs, enhanced=False,
+            work_items=tuple(coverage.work_items(work_inputs.get("work_knowledge"), work_inputs.get("work_competencies"))),
         )
 
     def plan_messages(self):
         if self.enhanced:
-            return build_plan_messages(title=self.title, description=self.description, level=self.level)
+            return build_plan_messages(
+                title=self.title, description=self.description, level=self.level, work_items=self.work_items
+            )
         return build_requisition_plan_messages(
             title=self.title, description=self.description, department=self.department, level=self.level,
-            work_inputs=self.work_inputs,
+            work_inputs=self.work_inputs, work_items=self.work_items,
         )
 
 
 @dataclass
 class PreparedQuestions:
-    """The 5 questions of a kit in order, the ones Claude wrote (to be cached), and the cache
-    entries found but not reused for their fair-hiring findings (to be replaced)."""
+    """The 5 questions of a kit in order (each with its ``covers``), the ones Claude wrote (to be
+    cached), the cache entries found but not reused for their fair-hiring findings (to be
+    replaced), and the WORK items the kit was made for."""
 
     questions: list
     generated: list
     writer: str = "interview_fill"  # the purpose that wrote the questions (its model is the interview's)
     refused_cache_ids: list = field(default_factory=list)
+    work_items: list = field(default_factory=list)  # [{"item", "kind"}]
 
 
 def generate_interview(
@@ -185,7 +208,9 @@ def prepare_questions(claude, question_cache, operation, facts, *, use_cache, ca
     if use_cache:
         return _plan_look_up_fill(claude, question_cache, operation, facts, cancelled)
     report("generating")
-    system, messages = build_interview_messages(title=facts.title, description=facts.description, level=facts.level)
+    system, messages = build_interview_messages(
+        title=facts.title, description=facts.description, level=facts.level, work_items=facts.work_items
+    )
     questions = claude.generate_json(
         purpose="interview_generation",
         system=system,
@@ -194,7 +219,10 @@ def prepare_questions(claude, question_cache, operation, facts, *, use_cache, ca
         validate=partial(validate_interview_kit, on_findings=operation.note_findings),
         recorder=operation,
     )
-    return PreparedQuestions(questions, [], writer="interview_generation")
+    items = [entry["item"] for entry in facts.work_items]
+    for question in questions:  # nothing was claimed: support alone decides
+        question["covers"] = coverage.question_covers(items, question)
+    return PreparedQuestions(questions, [], writer="interview_generation", work_items=list(facts.work_items))
 
 
 def store_interview(operation, *, claude, job_description_id, req_id, interview_name, title, prepared, user_id):
@@ -209,6 +237,7 @@ def store_interview(operation, *, claude, job_description_id, req_id, interview_
         req_id=req_id,
         interview_name=interview_name or _default_interview_name(title),
         questions=prepared.questions,
+        work_items=prepared.work_items,
         user_id=user_id,
         claude=claude,
         model=claude.model_for(prepared.writer),
@@ -247,6 +276,7 @@ class Cancelled(Exception):
 def _plan_look_up_fill(claude, question_cache, operation, facts, cancelled=None):
     """Return PreparedQuestions: plan, look each slot up, write the missing ones concurrently."""
     settings = question_cache.settings
+    items = [entry["item"] for entry in facts.work_items]
     report("planning")
     system, messages = facts.plan_messages()
     slots = claude.generate_json(
@@ -254,7 +284,8 @@ def _plan_look_up_fill(claude, question_cache, operation, facts, cancelled=None)
         system=system,
         messages=messages,
         schema=PLAN_SCHEMA,
-        validate=partial(validate_plan, similarity_threshold=settings.threshold, on_findings=operation.note_findings),
+        validate=partial(validate_plan, similarity_threshold=settings.threshold, on_findings=operation.note_findings,
+                         work_items=items),
         recorder=operation,
     )
     refused = []
@@ -283,7 +314,9 @@ def _plan_look_up_fill(claude, question_cache, operation, facts, cancelled=None)
             _update_cache(question_cache, [], generated, refused)
         raise failures[0]
     questions = generated + [_from_cache(number, entry) for number, entry in hits.items()]
-    return PreparedQuestions(sorted(questions, key=lambda q: q["question_number"]), generated, refused_cache_ids=refused)
+    questions.sort(key=lambda q: q["question_number"])
+    _record_covers(items, slots, questions)
+    return PreparedQuestions(questions, generated, refused_cache_ids=refused, work_items=list(facts.work_items))
 
 
 def _fair_to_reuse(operation, refused, entry):
@@ -298,6 +331,20 @@ def _fair_to_reuse(operation, refused, entry):
     refused.append(entry.id)
     log.warning("Question cache entry %s not reused: fair-hiring findings (%s)", entry.id, ", ".join(sorted(set(categories))))
     return False
+
+
+def _record_covers(items, slots, questions):
+    """Set each planned question's ``covers``: the items its slot claimed that the question supports
+    (written or cached alike), and count the claims by outcome."""
+    claims = {slot["slot_number"]: slot for slot in slots}
+    accepted = rejected = unknown = 0
+    for question in questions:
+        slot = claims[question["question_number"]]
+        question["covers"] = coverage.question_covers(items, question, claimed=slot["covers"])
+        accepted += len(question["covers"])
+        rejected += len(slot["covers"]) - len(question["covers"])
+        unknown += len(slot["unknown_covers"])
+    metrics.record_coverage_claims(accepted, rejected, unknown)
 
 
 class _FillProgress:
@@ -400,7 +447,7 @@ def _default_interview_name(title):
     return title[: limit - len(suffix)].rstrip() + suffix
 
 
-def _store_next_version(*, operation, job_description_id, req_id, interview_name, questions, user_id, claude, model):
+def _store_next_version(*, operation, job_description_id, req_id, interview_name, questions, work_items, user_id, claude, model):
     """Insert the interview with the next free version and its questions in one transaction."""
     cache_ids = {q["cache_entry_id"] for q in questions if q.get("cache_entry_id")}
     for _ in range(_VERSION_RACE_ATTEMPTS):
@@ -423,6 +470,7 @@ def _store_next_version(*, operation, job_description_id, req_id, interview_name
             prompt_version=PROMPT_VERSION,
             created_by_user_id=user_id,
             created_at=now,
+            work_items=work_items,
             questions=[
                 InterviewQuestion(
                     question_number=q["question_number"],
@@ -438,6 +486,7 @@ def _store_next_version(*, operation, job_description_id, req_id, interview_name
                     source="cache" if q.get("cache_entry_id") else "generated",
                     cache_entry_id=q.get("cache_entry_id") if q.get("cache_entry_id") in live_ids else None,
                     created_at=now,
+                    covers=q.get("covers", []),
                 )
                 for q in questions
             ],

@@ -31,6 +31,10 @@ CLAUDE_TOKENS = Counter(
 CLAUDE_COST = Counter("techscreen_claude_cost_usd_total", "USD spent on Claude at recorded prices, by model", ["model"])
 CLAUDE_ERRORS = Counter("techscreen_claude_errors_total", "Operations that failed on Claude, by error kind", ["kind"])
 CACHE_LOOKUPS = Counter("techscreen_question_cache_lookups_total", "Question cache slot look-ups, by result (hit or miss)", ["result"])
+COVERAGE_CLAIMS = Counter(
+    "techscreen_work_coverage_claims_total", "WORK items claimed by interview plans' slots, by outcome: accepted "
+    "(the question supports it), rejected (nothing in the question supports it), unknown (names no item)", ["outcome"],
+)
 JOBS_FINISHED = Counter(
     "techscreen_jobs_finished_total", "Asynchronous jobs that reached an end state, by operation and status "
     "(succeeded, failed, canceled), counted by the process that ended them", ["operation", "status"],
@@ -83,6 +87,13 @@ def record_cache_lookups(hits, misses):
         CACHE_LOOKUPS.labels("hit").inc(hits)
     if misses:
         CACHE_LOOKUPS.labels("miss").inc(misses)
+
+
+def record_coverage_claims(accepted, rejected, unknown):
+    """Count a plan's WORK item claims by outcome (services/coverage.py)."""
+    for outcome, count in (("accepted", accepted), ("rejected", rejected), ("unknown", unknown)):
+        if count:
+            COVERAGE_CLAIMS.labels(outcome).inc(count)
 
 
 def record_job_finished(operation, status):

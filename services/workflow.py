@@ -67,14 +67,7 @@ def run_full_workflow(
             )
         return combine_results(claude, enhancement, generation)
 
-    facts = RequisitionFacts(
-        title=enhance_args["basic_title"],
-        description=enhance_args["basic_description"],
-        level=enhance_args.get("basic_level"),
-        department=enhance_args.get("basic_department"),
-        work_inputs=enhance_args.get("work_inputs"),
-        enhanced=False,
-    )
+    facts = RequisitionFacts.from_requisition(**enhance_args)
     enhancement_failed = threading.Event()
     with generation_operation(claude, req_id=req_id, user_id=user_id) as operation:
         planned = start_beside(

@@ -389,14 +389,16 @@ def _text(message):
 QUESTION_TYPES_IN_ORDER = ("technical", "system_design", "problem_solving", "behavioral", "situational")
 
 
-def interview_plan(topics, *, level="senior", types=QUESTION_TYPES_IN_ORDER):
-    """Claude's plan output: slot i gets topics[i], the level and types[i]."""
-    return {
-        "slots": [
-            {"slot_number": i, "topic": topic, "skill_level": level, "question_type": types[i - 1], "tests": f"Applies {topic}."}
-            for i, topic in enumerate(topics, start=1)
-        ]
-    }
+def interview_plan(topics, *, level="senior", types=QUESTION_TYPES_IN_ORDER, covers=None):
+    """Claude's plan output: slot i gets topics[i], the level and types[i], and, when ``covers`` is
+    given, covers[i] (the WORK item strings it claims; without it the slots have no "covers")."""
+    slots = [
+        {"slot_number": i, "topic": topic, "skill_level": level, "question_type": types[i - 1], "tests": f"Applies {topic}."}
+        for i, topic in enumerate(topics, start=1)
+    ]
+    for slot, claimed in zip(slots, covers or ()):
+        slot["covers"] = list(claimed)
+    return {"slots": slots}
 
 
 def filled_questions(slots, *, criteria=8):
