@@ -131,7 +131,9 @@ def render_interview_kit(interview_id, *, thresholds, format="html", paper="a4")
     Raises NotFound (404) for an unknown interview and RendererUnavailable (503) for a PDF when
     WeasyPrint cannot be loaded.
     """
-    return render("print/interview_kit.html", interview_kit_view(interview_id, thresholds=thresholds, paper=paper), format)
+    view = interview_kit_view(interview_id, thresholds=thresholds, paper=paper)
+    db.session.close()  # end the read: no pooled connection held while a PDF is laid out (about a second)
+    return render("print/interview_kit.html", view, format)
 
 
 def render_scorecard(evaluation_id, *, format="html", paper="a4"):
@@ -140,7 +142,9 @@ def render_scorecard(evaluation_id, *, format="html", paper="a4"):
     Raises NotFound (404) for an unknown evaluation and RendererUnavailable (503) for a PDF when
     WeasyPrint cannot be loaded.
     """
-    return render("print/scorecard.html", scorecard_view(evaluation_id, paper=paper), format)
+    view = scorecard_view(evaluation_id, paper=paper)
+    db.session.close()  # end the read before rendering, as render_interview_kit
+    return render("print/scorecard.html", view, format)
 
 
 def render(template, view, format):
