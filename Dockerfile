@@ -18,6 +18,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# WeasyPrint's system libraries (Pango, HarfBuzz's subsetter) and a font, for the PDF kits:
+# bin/system-packages lists them (apt-get, only what is missing). No browser in the image.
+COPY bin/system-packages bin/
+RUN bin/system-packages && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, so code changes do not reinstall them.
 COPY requirements.txt .
 RUN pip install -r requirements.txt

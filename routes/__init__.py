@@ -54,13 +54,14 @@ _ERROR_DESCRIPTIONS = {
     409: "Conflicts with stored state (see `error`)",
     412: "If-Match names an ETag that is no longer current (conditional reads of interview kits)",
     413: "Request body too large",
+    406: "Accept admits neither text/html nor application/pdf (printable documents); `error` names both",
     415: "Content-Type is not application/json",
     422: "The Idempotency-Key was already used with a different request",
     429: "Too many requests: the caller's rate limit for this route class is used up (X-RateLimit-* headers), or, "
     "on operations that call Claude, a token budget would be exceeded (see `budget`: scope, period, limit, spent, "
     "reserve, reset_at). Retry-After says when to try again",
     502: "Claude failed or returned unusable output",
-    503: "Claude overloaded or unavailable, or the database is down",
+    503: "Claude overloaded or unavailable, or the database is down (printable documents: PDF rendering unavailable)",
     504: "Claude timed out",
 }
 

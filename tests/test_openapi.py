@@ -108,7 +108,30 @@ def test_every_api_operation_declares_security_and_documents_its_errors(spec):
                 assert status in responses, f"{where} does not document {status}"
         if "{" in path and path not in IDEMPOTENT_ERASURE:
             assert "404" in responses, where
-    assert seen == 26
+    assert seen == 30
+
+
+PRINTABLE = {
+    "/api/interview/{interview_id}/kit": True,  # negotiated by Accept: documents 406
+    "/api/interview/{interview_id}/kit.{format}": False,
+    "/api/evaluations/{evaluation_id}/scorecard": True,
+    "/api/evaluations/{evaluation_id}/scorecard.{format}": False,
+}
+
+
+def test_printable_documents_answer_html_or_pdf_and_406_only_where_accept_decides(spec):
+    for path, negotiated in PRINTABLE.items():
+        operation = spec["paths"][path]["get"]
+        content = operation["responses"]["200"]["content"]
+        assert content == {"text/html": {"schema": {"type": "string"}},
+                           "application/pdf": {"schema": {"type": "string", "format": "binary"}}}, path
+        assert ("406" in operation["responses"]) is negotiated, path
+        assert "503" in operation["responses"], path  # PDF rendering unavailable
+        query = [p for p in operation["parameters"] if p["in"] == "query"]
+        assert [(p["name"], p["schema"]["enum"]) for p in query] == [("paper", ["a4", "letter"])], path
+        if not negotiated:
+            formats = [p for p in spec["paths"][path]["parameters"] if p["name"] == "format"]
+            assert formats[0]["schema"]["enum"] == ["html", "pdf"], path
 
 
 def test_health_operations_need_no_credentials(spec):
