@@ -12,7 +12,7 @@ The view models are plain dicts and lists (the templates hold loops and conditio
 - kit: the requisition and interview (name, version, status, ``draft``), the job description's
   enhanced title and summary, the 5 questions (number, type, level, topic, text, what a strong
   answer covers, criteria with descriptions), the scoring rule with the thresholds in force and,
-  when the interview carries one, its WORK coverage.
+  when the interview has WORK items, its coverage map (each item and the questions that test it).
 - scorecard: the same header, the candidate reference, evaluator and mode, per question its
   criteria met / not met with their evidence quotes, feedback, notes and score, then the overall
   score and recommendation with the thresholds stored with the evaluation. Only what the JSON
@@ -28,6 +28,7 @@ from decimal import Decimal
 from flask import render_template
 
 from models import Evaluation, Interview, JobDescription, db
+from services import coverage
 from services.errors import NotFound, ServiceError
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,8 @@ def interview_kit_view(interview_id, *, thresholds, paper="a4"):
         "summary": jd_summary(job_description.enhanced_description if job_description else None),
         "questions": questions,
         "thresholds": {"advance": format_number(thresholds.advance), "reject": format_number(thresholds.reject)},
-        "coverage": coverage_rows(getattr(interview, "coverage", None)),
+        "coverage": coverage_rows(coverage.coverage_map(
+            interview.work_items or [], [{"question_number": q.question_number, "covers": q.covers} for q in interview.questions])),
     }
 
 
@@ -218,25 +220,17 @@ def _heading(line):
     return match["name"].lower() if match else None
 
 
-def coverage_rows(coverage):
-    """Return [{"label", "value"}] for an interview's WORK coverage, or None when it has none.
-
-    The coverage map is not settled yet (another branch adds it), so this takes any mapping of a
-    WORK dimension to a value or a list of values (e.g. question numbers), or a list of such
-    mappings with "dimension"/"questions"; anything else is shown as its text.
-    """
-    if not coverage:
+def coverage_rows(items):
+    """Return [{"label", "value"}] for an interview's WORK coverage map (services/coverage.coverage_map:
+    uncovered items first), or None when the kit has no WORK items. The label is the item as the
+    hiring manager wrote it, with its kind; the value names the questions that test it."""
+    if not items:
         return None
-    if isinstance(coverage, dict):
-        items = coverage.items()
-    elif isinstance(coverage, (list, tuple)) and all(isinstance(row, dict) for row in coverage):
-        items = [(row.get("dimension") or row.get("label"), row.get("questions", row.get("value"))) for row in coverage]
-    else:
-        return [{"label": "Coverage", "value": str(coverage)}]
     return [
-        {"label": str(label).replace("work_", "").replace("_", " ").capitalize(),
-         "value": ", ".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)}
-        for label, value in items
+        {"label": f"{row['item']} ({row['kind']})",
+         "value": ("question " if len(row["questions"]) == 1 else "questions ") + ", ".join(map(str, row["questions"]))
+         if row["covered"] else "not covered"}
+        for row in items
     ]
 
 

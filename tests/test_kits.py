@@ -445,25 +445,42 @@ def test_the_summary_knows_the_headings_the_enhancement_prompt_asks_for():
     assert all(heading in ENHANCE_SYSTEM_PROMPT for heading in JD_HEADINGS)
 
 
-def test_coverage_rows_take_a_mapping_or_rows_and_none_means_no_section():
-    assert coverage_rows(None) is None and coverage_rows({}) is None
-    assert coverage_rows({"work_output": [1, 3], "work_knowledge": "2"}) == [
-        {"label": "Output", "value": "1, 3"}, {"label": "Knowledge", "value": "2"}]
-    assert coverage_rows([{"dimension": "Role", "questions": [2]}]) == [{"label": "Role", "value": "2"}]
+def test_coverage_rows_name_each_work_item_and_the_questions_that_test_it():
+    from services.coverage import coverage_map
+
+    items = [{"item": "Python", "kind": "knowledge"}, {"item": "Kubernetes", "kind": "knowledge"},
+             {"item": "mentoring", "kind": "competency"}]
+    questions = [{"question_number": 1, "covers": ["Python"]}, {"question_number": 3, "covers": ["Python", "mentoring"]}]
+    assert coverage_rows(None) is None and coverage_rows([]) is None
+    assert coverage_rows(coverage_map(items, questions)) == [
+        {"label": "Kubernetes (knowledge)", "value": "not covered"},  # uncovered first, as GET .../coverage
+        {"label": "Python (knowledge)", "value": "questions 1, 3"},
+        {"label": "mentoring (competency)", "value": "question 3"},
+    ]
 
 
 def test_the_kit_shows_work_coverage_only_when_the_interview_has_it(app, client, admin, interview):
+    from services.coverage import coverage_map
     from services.kits import interview_kit_view, render
 
     with app.test_request_context():
         view = interview_kit_view(interview["id"], thresholds=app.extensions["evaluation_thresholds"])
+        from models import Interview, db
+
+        items = db.session.get(Interview, interview["id"]).work_items
+        assert (view["coverage"] is not None) == bool(items)  # the interview's own map, when it has items
+        real = render("print/interview_kit.html", view, "html").decode()
+        view["coverage"] = coverage_rows([])  # a kit without WORK items
         without = render("print/interview_kit.html", view, "html").decode()
-        view["coverage"] = coverage_rows({"work_output": [1, 2], "work_competencies": [4, "<5>"]})
+        view["coverage"] = coverage_rows(coverage_map([{"item": "<b>SQL</b>", "kind": "knowledge"}],
+                                                      [{"question_number": 2, "covers": ["<b>SQL</b>"]}]))
         with_coverage = render("print/interview_kit.html", view, "html").decode()
 
     assert "WORK coverage" not in without
+    assert ("WORK coverage" in real) == bool(items)
     parse_html5(with_coverage)
-    assert "WORK coverage" in with_coverage and "4, &lt;5&gt;" in with_coverage
+    assert "WORK coverage" in with_coverage and "&lt;b&gt;SQL&lt;/b&gt; (knowledge)" in with_coverage
+    assert "question 2" in with_coverage
 
 
 def test_numbers_print_without_a_needless_decimal():
