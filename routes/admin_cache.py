@@ -1,12 +1,12 @@
 """Question cache administration (role admin)."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from prompts import QUESTION_TYPES, SKILL_LEVELS
 from routes import Blueprint, guard_ids
 from routes.rate_limits import read_limit, write_limit
 from routes.auth import SECURITY, require_roles
-from routes.schemas import StrictRequestSchema, SuccessSchema
+from routes.schemas import Schema, StrictRequestSchema, SuccessSchema
 from services.question_cache import cache_stats, delete_entry, list_entries, purge
 
 blp = Blueprint("admin_cache", __name__, url_prefix="/api/admin/cache", description="Question cache administration (admin)")

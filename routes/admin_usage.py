@@ -5,7 +5,6 @@ from datetime import date
 
 from flask import Response, request
 from marshmallow import (
-    Schema,
     ValidationError,
     fields,
     validate,
@@ -16,7 +15,7 @@ from models import REQ_ID_LENGTH, USER_ID_LENGTH
 from routes import Blueprint, guard_ids
 from routes.rate_limits import read_limit
 from routes.auth import SECURITY, require_roles
-from routes.schemas import SuccessSchema, cost_field
+from routes.schemas import Schema, SuccessSchema, cost_field
 from services.usage import (
     DEFAULT_PAGE_SIZE,
     GROUP_KEYS,

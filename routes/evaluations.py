@@ -1,7 +1,7 @@
 """Candidate evaluations (scorecards): create in AI or manual mode, read, rank, erase."""
 
 from flask import current_app
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 from routes import MAX_ID, Blueprint, guard_ids
 from routes.async_jobs import ACCEPTED_HEADERS, PREFER_PARAMETER, respond_async
@@ -18,7 +18,7 @@ from routes.printouts import (
 )
 from routes.rate_limits import claude_limit, read_limit, write_limit
 from routes.auth import READ_ROLES, SECURITY, WRITE_ROLES, current_user_id, require_roles
-from routes.schemas import JobAcceptedSchema, OptionalText, StrictRequestSchema, SuccessSchema, callback_url_field
+from routes.schemas import Schema, JobAcceptedSchema, OptionalText, StrictRequestSchema, SuccessSchema, callback_url_field
 from services.evaluations import (
     MODES,
     create_evaluation,

@@ -6,9 +6,9 @@ silently ignored. Timestamps are UTC ISO 8601.
 """
 
 from flask import current_app
+import marshmallow
 from marshmallow import (
     RAISE,
-    Schema,
     ValidationError,
     fields,
     post_load,
@@ -27,6 +27,20 @@ from services.generated_content import NonBlankString
 from services.coverage import KINDS as WORK_ITEM_KINDS
 from services.interviews import STATUSES, coverage_summary
 from services.jd_enhancement import INPUT_FIELDS, WORK_FIELDS, input_language_findings
+
+
+class Schema(marshmallow.Schema):
+    """marshmallow's Schema, for every schema of the HTTP contract.
+
+    flask-smorest and apispec deep-copy each view's documentation, schema instances included, when
+    an app registers its blueprints; a schema is never changed once declared, so the copy is the
+    schema itself. That halves create_app's time (it builds the OpenAPI document: 349 -> 209 ms
+    on this machine), which every test pays once or more; the document is the same, byte for byte.
+    """
+
+    def __deepcopy__(self, memo):
+        return self
+
 
 REQ_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 _req_id_validators = [
