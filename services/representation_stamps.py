@@ -8,18 +8,37 @@ database round trip (plus the pool's ping and the session's closing ROLLBACK) on
 With ``REPRESENTATION_STAMP_URL`` set (a Redis URL, e.g. the one the rate limits use), the stamp is
 a random token kept in Redis under ``<prefix>interview:<id>`` and ``<prefix>req:<req_id>``:
 
-- A read GETs the token (one Redis round trip, no database). A missing token (never set, expired,
-  or Redis restarted empty) is created with ``SET NX``: a new token only means bodies are made again.
+- A read asks this process's copy of the token first. Each process keeps the tokens it has read
+  and one RESP3 connection to Redis with ``CLIENT TRACKING ON`` (Redis 6.0 and later): Redis then
+  pushes an invalidation on that connection whenever a key this process read changes, expires or
+  is flushed. Before answering from its copy, a read applies every invalidation that has arrived
+  (a non-blocking poll of that socket), so an unchanged kit costs no round trip at all. A token
+  not held (or just invalidated) is GET over that same connection, one round trip; a missing one
+  (never set, expired, or Redis restarted empty) is created with ``SET NX``: a new token only
+  means bodies are made again.
 - Every commit that inserts, updates or deletes an ``Interview`` (or an ``InterviewQuestion``) sets
   new tokens for that interview and its requisition, right after the commit and before the caller
   gets its answer (SQLAlchemy session events, so every code path is covered: PATCH, generation,
   workflows, jobs in Celery workers). Any worker or host reading afterwards gets the new token,
   misses its cached body and reads the database: a PATCH changes the ETag at once everywhere.
+  Redis writes the invalidation to every reading process in the same pass of its event loop as it
+  answers the writer's SET, so by the time the writer has committed and answered, the message is
+  in the other processes' sockets, and their next read applies it before using any copy. The
+  writer's own process drops its copies as soon as the SET is answered.
 - Tokens are random (uuid4), never counters, so a Redis that restarts empty can never hand out a
   token an old cached body is stored under.
 
-Failures. When Redis cannot be reached, reads fall back to the database stamp (as without this
-module) for ``retry_seconds``, then try Redis again. A token that could not be set after a commit
+Why not redis-py's own client-side cache: it refuses servers before Redis 7.4 (this machine and
+Debian 12 run 7.0), and in a connection pool it shares one cache between connections while each
+applies only the invalidations on its own socket, so a thread could be answered from a copy whose
+invalidation waits on another connection. One tracking connection per process, used under a lock,
+has neither problem.
+
+Failures. Any error on the tracking connection drops every copy (invalidations may have been
+lost) and closes it; it is opened again, tracking on, by the next read. A read that has heard
+nothing from Redis for ``heartbeat_seconds`` (default 1) first PINGs it, so even a connection
+that died silently is noticed within about that long. When Redis cannot be reached, reads fall
+back to the database stamp (as without this module) for ``retry_seconds``, then try Redis again. A token that could not be set after a commit
 is kept and set again, before this process uses any token, as soon as Redis answers. Until then,
 and for good if the process dies first, other processes may serve the old body for at most the
 cached body's lifetime (CACHE_DEFAULT_TIMEOUT, 300 s by default); each such failure is logged as an
@@ -27,6 +46,7 @@ error. Writes made outside the application (SQL by hand) are not seen either: sa
 """
 
 import logging
+import os
 import threading
 import time
 import uuid
@@ -48,17 +68,30 @@ class RepresentationStamps:
 
     ``scope`` is ``"interview"`` (key: the interview id) or ``"req"`` (key: the req_id). Redis
     commands time out after ``timeout_seconds``; ``ttl_seconds`` (0: none) bounds how long an unused
-    token stays in Redis.
+    token stays in Redis. ``heartbeat_seconds`` is the longest a read trusts its copies without
+    having heard from Redis (it PINGs first); at most ``max_copies`` tokens are held per process.
     """
 
-    def __init__(self, url, *, ttl_seconds=300, retry_seconds=5.0, timeout_seconds=0.25, prefix="techscreen:stamp:"):
+    def __init__(self, url, *, ttl_seconds=300, retry_seconds=5.0, timeout_seconds=0.25, prefix="techscreen:stamp:",
+                 heartbeat_seconds=1.0, max_copies=100_000):
         self._redis = redis.Redis.from_url(url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds)
+        # The tracking connection: RESP3, so invalidations arrive on it as push messages.
+        self._tracking_pool = redis.ConnectionPool.from_url(url, protocol=3, socket_timeout=timeout_seconds,
+                                                            socket_connect_timeout=timeout_seconds)
         self._ttl = ttl_seconds or None
         self._retry_seconds = retry_seconds
+        self._heartbeat_seconds = heartbeat_seconds
+        self._max_copies = max_copies
         self._prefix = prefix
         self._down_until = 0.0
         self._unsent = {}  # Redis key -> None: tokens to renew once Redis answers (insertion-ordered)
         self._unsent_lock = threading.Lock()
+        self._lock = threading.RLock()  # the tracking connection and the copies
+        self._connection = None
+        self._pid = None
+        self._copies = {}  # Redis key -> token (str), each valid until Redis invalidates it
+        self._generation = 0  # +1 for every invalidation applied (and every drop of all copies)
+        self._last_heard = 0.0
 
     @classmethod
     def from_config(cls, config):
@@ -79,17 +112,13 @@ class RepresentationStamps:
         try:
             if self._unsent:
                 self._send(self._waiting())
-            value = self._redis.get(name)
-            if value is None:
-                pipe = self._redis.pipeline(transaction=False)
-                pipe.set(name, uuid.uuid4().hex, nx=True, ex=self._ttl)
-                pipe.get(name)
-                value = pipe.execute()[1]
+            value = self._tracked(name)
         except redis.RedisError as exc:
+            self._drop_connection()
             self._failed("read", exc)
             return None
         self._down_until = 0.0
-        return value.decode() if value is not None else None
+        return value
 
     def renew(self, scopes):
         """Give each (scope, key) of ``scopes`` a new token (after a commit changed it). Never raises:
@@ -109,6 +138,87 @@ class RepresentationStamps:
                           dropped, _MAX_UNSENT)
             self._failed("renew", exc)
 
+    # --- the tracking connection and this process's copies ------------------------------------
+
+    def _tracked(self, name):
+        """The token under ``name``: this process's copy if Redis has not invalidated it, else GET
+        (and SET NX if missing) over the tracking connection, kept unless an invalidation arrived
+        meanwhile (it could be for the value just read)."""
+        with self._lock:
+            connection = self._tracking_connection()
+            self._apply_invalidations(connection)
+            value = self._copies.get(name)
+            if value is not None:
+                return value
+            generation = self._generation
+            value = self._command(connection, "GET", name)
+            if value is None:
+                self._command(connection, "SET", name, uuid.uuid4().hex, "NX", *(("EX", self._ttl) if self._ttl else ()))
+                value = self._command(connection, "GET", name)
+            if value is None:
+                return None
+            value = value.decode()
+            self._apply_invalidations(connection)
+            if generation == self._generation:
+                if len(self._copies) >= self._max_copies:
+                    self._forget_copies()
+                self._copies[name] = value
+            return value
+
+    def _tracking_connection(self):
+        if self._connection is None or self._pid != os.getpid():  # none yet, or inherited by a fork
+            self._copies.clear()
+            self._generation += 1
+            self._connection = self._tracking_pool.make_connection()
+            self._connection.register_connect_callback(self._track)
+            self._pid = os.getpid()
+        return self._connection
+
+    def _track(self, connection):
+        """On every (re)connect: tracking on; copies kept from before may have missed invalidations."""
+        connection.send_command("CLIENT", "TRACKING", "ON")
+        connection.read_response()
+        # redis-py's hook for RESP3 invalidation pushes (its own client-side cache uses the same one).
+        connection._parser.set_invalidation_push_handler(self._invalidated)
+        self._forget_copies()
+        self._last_heard = time.monotonic()
+
+    def _invalidated(self, message):
+        """A push ``[b"invalidate", [key, ...] or None]`` (None: the database was flushed)."""
+        keys = message[1]
+        if keys is None:
+            self._copies.clear()
+        else:
+            for key in keys:
+                self._copies.pop(key.decode() if isinstance(key, bytes) else key, None)
+        self._generation += 1
+
+    def _apply_invalidations(self, connection):
+        if time.monotonic() - self._last_heard >= self._heartbeat_seconds:
+            self._command(connection, "PING")  # pushes queued before the answer are applied on the way
+        while connection.can_read(timeout=0):
+            connection.read_response(push_request=True)
+
+    def _command(self, connection, *args):
+        connection.send_command(*args)
+        value = connection.read_response()
+        self._last_heard = time.monotonic()
+        return value
+
+    def _forget_copies(self):
+        with self._lock:
+            self._copies.clear()
+            self._generation += 1
+
+    def _drop_connection(self):
+        with self._lock:
+            self._forget_copies()
+            if self._connection is not None:
+                self._connection.disconnect()
+                self._connection = None
+
+    # --- renewals ------------------------------------------------------------------------------
+
     def _waiting(self):
         with self._unsent_lock:
             return list(self._unsent)
@@ -118,6 +228,10 @@ class RepresentationStamps:
         for name in names:
             pipe.set(name, uuid.uuid4().hex, ex=self._ttl)
         pipe.execute()
+        with self._lock:  # this process's own reads see the new tokens at once
+            for name in names:
+                self._copies.pop(name, None)
+            self._generation += 1
         with self._unsent_lock:
             for name in names:
                 self._unsent.pop(name, None)

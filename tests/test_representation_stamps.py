@@ -66,3 +66,63 @@ def test_tokens_are_random_so_a_redis_restarted_empty_never_repeats_one(redis_la
     assert first and again and again != first and client.ttl("t:interview:1") == -1  # ttl 0: no expiry
     stamps.renew([("interview", 1)])
     assert stamps.token("interview", 1) not in (first, again)
+
+
+def _gets(client):
+    return client.info("commandstats").get("cmdstat_get", {}).get("calls", 0)
+
+
+def test_a_process_answers_from_its_copy_until_redis_invalidates_it(redis_later):
+    """Two processes (two instances, each with its own tracking connection) on one Redis: repeated
+    reads cost no GET; another process's renewal is seen by the very next read."""
+    port, start = redis_later
+    client = start()
+    url = f"redis://127.0.0.1:{port}/0"
+    reader, writer = RepresentationStamps(url, prefix="t:"), RepresentationStamps(url, prefix="t:")
+    first = reader.token("interview", 1)
+    assert reader.token("interview", 1) == first  # held from now on
+    before = _gets(client)
+    assert all(reader.token("interview", 1) == first for _ in range(200))
+    assert _gets(client) == before  # no round trip per read
+
+    writer.renew([("interview", 1)])
+    renewed = reader.token("interview", 1)
+    assert renewed != first and renewed == client.get("t:interview:1").decode() == writer.token("interview", 1)
+
+    client.set("t:interview:1", "set-by-hand")  # any change of the key, by anyone
+    assert reader.token("interview", 1) == "set-by-hand"
+    client.flushall()  # Redis forgot everything: every copy goes
+    assert reader.token("interview", 1) not in ("set-by-hand", None)
+
+
+def test_the_writer_process_sees_its_own_renewal_at_once(redis_later):
+    port, start = redis_later
+    client = start()
+    stamps = RepresentationStamps(f"redis://127.0.0.1:{port}/0", prefix="t:")
+    first = stamps.token("req", "REQ-1")
+    stamps.renew([("req", "REQ-1")])
+    assert stamps.token("req", "REQ-1") == client.get("t:req:REQ-1").decode() != first
+
+
+def test_a_lost_tracking_connection_drops_every_copy(redis_later):
+    """Invalidations sent while the connection was gone are lost: nothing held before is trusted."""
+    port, start = redis_later
+    client = start()
+    stamps = RepresentationStamps(f"redis://127.0.0.1:{port}/0", prefix="t:", retry_seconds=0)
+    first = stamps.token("interview", 2)
+    client.client_kill_filter(_type="normal", skipme=True)  # every other connection, the tracking one too
+    client.set("t:interview:2", "changed-while-cut-off")
+    assert stamps.token("interview", 2) in (None, "changed-while-cut-off")  # None: database stamps this once
+    assert stamps.token("interview", 2) == "changed-while-cut-off" != first
+
+
+def test_a_silent_redis_is_noticed_by_the_heartbeat(redis_later):
+    """A tracking connection that hears nothing for heartbeat_seconds PINGs before trusting a copy."""
+    port, start = redis_later
+    client = start()
+    stamps = RepresentationStamps(f"redis://127.0.0.1:{port}/0", prefix="t:", heartbeat_seconds=0.05)
+    stamps.token("interview", 3)
+    pings = client.info("commandstats").get("cmdstat_ping", {}).get("calls", 0)
+    time.sleep(0.1)
+    stamps.token("interview", 3)
+    assert client.info("commandstats")["cmdstat_ping"]["calls"] == pings + 1
