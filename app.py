@@ -111,10 +111,10 @@ def _require_json_body():
 
     Only for requests that matched a route: an unknown path or method answers 404/405 (the
     routing error), not a misleading 415."""
-    if request.routing_exception is not None:
+    if request.method not in _BODY_METHODS or request.routing_exception is not None:
         return None
     has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
-    if request.method in _BODY_METHODS and request.path.startswith("/api/") and has_body and not request.is_json:
+    if request.path.startswith("/api/") and has_body and not request.is_json:
         return error_response(415, "Content-Type must be application/json")
     return None
 

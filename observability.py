@@ -61,13 +61,29 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+_second = [None, ""]  # [whole second, its "YYYY-MM-DDTHH:MM:SS" text], shared by every thread (a race only recomputes it)
+
+
+def _utc_stamp(created):
+    """``created`` (a Unix time) as UTC ISO 8601 with microseconds and Z, the date part made once per second."""
+    whole = int(created)
+    micros = round((created - whole) * 1e6)  # as datetime.fromtimestamp rounds (half to even)
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, micros - 1_000_000
+    known = _second
+    if known[0] != whole:
+        known = [whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))]
+        _second[:] = known
+    return f"{known[1]}.{micros:06d}Z"
+
+
 class TextFormatter(logging.Formatter):
     """Readable lines with the same fields."""
 
     def format(self, record):
-        extras = " ".join(f"{f}={getattr(record, f)}" for f in _EXTRA_FIELDS if getattr(record, f, None) is not None)
-        stamp = datetime.fromtimestamp(record.created, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        line = f"{stamp} {record.levelname} [{getattr(record, 'request_id', None) or '-'}] {record.name}: {record.getMessage()}"
+        fields = record.__dict__
+        extras = " ".join(f"{f}={fields[f]}" for f in _EXTRA_FIELDS if fields.get(f) is not None)
+        line = f"{_utc_stamp(record.created)} {record.levelname} [{fields.get('request_id') or '-'}] {record.name}: {record.getMessage()}"
         if extras:
             line += f" ({extras})"
         if record.exc_info:
@@ -93,34 +109,35 @@ def register_request_ids(app):
 
     @app.before_request
     def _assign_request_id():
-        offered = request.headers.get("X-Request-ID", "")
+        offered = request.environ.get("HTTP_X_REQUEST_ID", "")
         # 128 random bits as 32 hex digits, like uuid4().hex: an id, not a secret, so without the
         # system call os.urandom costs on every request.
         request_id = offered if _VALID_ID.match(offered) else f"{random.getrandbits(128):032x}"
-        g.request_id = request_id
-        g._request_started = time.perf_counter()
-        g._request_id_token = current_request_id.set(request_id)
+        state = g._get_current_object()
+        state.request_id = request_id
+        state._request_started = time.perf_counter()
+        state._request_id_token = current_request_id.set(request_id)
 
     @app.after_request
     def _return_request_id(response):
-        request_id = g.get("request_id")
+        state = g._get_current_object()  # one proxy lookup, not one per attribute
+        request_id = state.get("request_id")
         if request_id:
             response.headers["X-Request-ID"] = request_id
-            started = g.get("_request_started")
-            principal = g.get("principal")
-            request_log.info(
-                "%s %s -> %s",
-                request.method,
-                request.url_rule.rule if request.url_rule else request.path,
-                response.status_code,
-                extra={
-                    "method": request.method,
-                    "route": request.url_rule.rule if request.url_rule else None,
-                    "status": response.status_code,
-                    "latency_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
-                    "user": principal.user_id if principal else None,
-                },
-            )
+            if request_log.isEnabledFor(logging.INFO):
+                started, principal = state.get("_request_started"), state.get("principal")
+                method, rule, status = request.method, request.url_rule, response.status_code
+                route = rule.rule if rule is not None else None
+                request_log.info(
+                    "%s %s -> %s", method, route or request.path, status,
+                    extra={
+                        "method": method,
+                        "route": route,
+                        "status": status,
+                        "latency_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
+                        "user": principal.user_id if principal else None,
+                    },
+                )
         return response
 
     @app.teardown_request

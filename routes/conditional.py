@@ -84,12 +84,16 @@ def conditional_get(view):
             return response
         response.add_etag()
         response.headers["Cache-Control"] = CACHE_CONTROL
-        etag, _ = response.get_etag()
-        if request.if_match and not (request.if_match.star_tag or request.if_match.contains(etag)):
-            return error_response(412, "If-Match names a copy that is no longer current; read the resource again",
-                                  headers={"ETag": response.headers["ETag"]})
+        asked = request.environ
+        if "HTTP_IF_MATCH" in asked:
+            etag, _ = response.get_etag()
+            if request.if_match and not (request.if_match.star_tag or request.if_match.contains(etag)):
+                return error_response(412, "If-Match names a copy that is no longer current; read the resource again",
+                                      headers={"ETag": response.headers["ETag"]})
+        if "HTTP_IF_NONE_MATCH" not in asked:
+            return response  # nothing else is evaluated: the full 200 as it is
         # Only If-None-Match decides (see the module's docstring): werkzeug sees no other precondition.
-        environ = {name: value for name, value in request.environ.items() if name not in _IGNORED_PRECONDITIONS}
+        environ = {name: value for name, value in asked.items() if name not in _IGNORED_PRECONDITIONS}
         return response.make_conditional(environ)
 
     return wrapper

@@ -39,6 +39,7 @@ def register_request_metrics(app):
     def _observe(response):
         started = g.get("_request_started")
         if started is not None:
-            endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-            observe_request(endpoint, request.method, response.status_code, time.perf_counter() - started)
+            asked = request._get_current_object()
+            endpoint = asked.url_rule.rule if asked.url_rule else "unmatched"
+            observe_request(endpoint, asked.method, response.status_code, time.perf_counter() - started)
         return response

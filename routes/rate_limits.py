@@ -175,9 +175,10 @@ def route_class(scope, setting_name):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            limits = current_app.extensions["rate_limits"]
+            app = current_app._get_current_object()
+            limits = app.extensions["rate_limits"]
             if limits.enabled:
-                allowed, counted = limits.hit(scope, current_app.config[setting_name], caller_key())
+                allowed, counted = limits.hit(scope, app.config[setting_name], caller_key())
                 if counted is not None:
                     g.rate_limit = counted
                 if not allowed:

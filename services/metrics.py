@@ -127,10 +127,20 @@ def record_fairness_findings(categories, source):
         FAIRNESS_FINDINGS.labels(category, source).inc()
 
 
+_REQUEST_SERIES = {}  # (endpoint, method, status) -> (counter child, histogram child)
+
+
 def observe_request(endpoint, method, status, seconds):
-    """Count and time one HTTP request."""
-    HTTP_REQUESTS.labels(endpoint, method, str(status)).inc()
-    HTTP_LATENCY.labels(endpoint, method).observe(seconds)
+    """Count and time one HTTP request (``endpoint``: the route template, or "unmatched").
+
+    Each series' children are looked up once per process (labels() costs more than the increment);
+    the keys are route templates, methods and statuses, so their number is bounded."""
+    series = _REQUEST_SERIES.get((endpoint, method, status))
+    if series is None:
+        series = _REQUEST_SERIES[(endpoint, method, status)] = (
+            HTTP_REQUESTS.labels(endpoint, method, str(status)), HTTP_LATENCY.labels(endpoint, method))
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 def job_state_exposition(counts):

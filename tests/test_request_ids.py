@@ -57,3 +57,18 @@ def test_json_log_lines_hold_the_documented_fields_and_no_secrets(client, admin,
     assert request_line["user"].startswith("apikey:")
     text = json.dumps(lines)
     assert "zebra" not in text and admin["Authorization"].split()[1] not in text
+
+
+def test_log_line_times_are_those_datetime_would_write():
+    """The text format's time (made once per second, then the microseconds added) is exactly
+    datetime's UTC ISO 8601 with microseconds and Z, rounding included."""
+    import random
+    from datetime import datetime, timezone
+
+    from observability import _utc_stamp
+
+    rng = random.Random(12)
+    moments = [1_796_700_000.0, 1_796_700_000.9999996, 1_796_700_000.0000005, 1_796_700_059.9999999, 0.5e-6]
+    moments += [rng.uniform(0, 4e9) for _ in range(20_000)] + [round(rng.uniform(0, 4e9), 6) for _ in range(5_000)]
+    for moment in moments:
+        assert _utc_stamp(moment) == datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), moment
