@@ -152,8 +152,9 @@ class Config:
     CACHE_KEY_PREFIX = "techscreen:"
     # Where the cached bodies' stamps come from (services/representation_stamps.py): unset, a query
     # of the interview rows on every read; a Redis URL (e.g. redis://127.0.0.1:6379/0), a token per
-    # interview and requisition renewed after every commit that changes one: a read then makes no
-    # database round trip. While Redis is unreachable, reads use the query, and retry this often (s).
+    # interview and requisition renewed after every commit that changes one, each worker keeping
+    # its copies until Redis reports a change (CLIENT TRACKING): a read of an unchanged kit then
+    # makes no round trip. While Redis is unreachable, reads use the query, and retry this often (s).
     REPRESENTATION_STAMP_URL = os.environ.get("REPRESENTATION_STAMP_URL") or None
     REPRESENTATION_STAMP_RETRY_SECONDS = _env_float("REPRESENTATION_STAMP_RETRY_SECONDS", 5.0)
 

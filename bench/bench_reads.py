@@ -4,7 +4,7 @@ in one run. Goals (issue 12): GET /api/interview/<id> at least 0.5 of the bare F
 p99 < 20 ms, GET /api/interview/req/<req_id> at least 0.3, GET /health at least 0.8. Also measured:
 the same two reads revalidated with If-None-Match (304, no body).
 
-    python bench/bench_reads.py                    # fresh DB techscreen_bench_reads, 3 rounds x 4 s per target
+    python bench/bench_reads.py                    # fresh DB techscreen_bench_reads, 3 rounds x 4 s per target, each after 4 s of bare Flask
     python bench/bench_reads.py --duration 8 --rounds 5 --connections 32
 
 Data: --requisitions requisitions (default 200), each with a job description and --versions
@@ -12,7 +12,8 @@ interview versions (default 3) of 5 questions x 8-10 criteria, made through the 
 with the sandbox provider. The read target is a requisition with all its versions. The app runs
 with APP_ENV=development, the sandbox provider (reads never call Claude), rate limits raised out
 of the way (their counting still runs), the cached bodies' stamps in Redis (--stamp-url, as
-REPRESENTATION_STAMP_URL) and logs to a file. A third server, the same app with database stamps
+REPRESENTATION_STAMP_URL) and logs to a file. Every target runs right after a run of bare Flask,
+and its ratio is the median over rounds of those paired ratios. A third server, the same app with database stamps
 (REPRESENTATION_STAMP_URL unset), serves the two reads once more: the same-run comparison. Results: bench/results/reads-<stamp>.json.
 Loopback only; subprocesses and the database are always cleaned up.
 """
@@ -48,7 +49,7 @@ def main():
     parser.add_argument("--requisitions", type=int, default=200)
     parser.add_argument("--versions", type=int, default=3)
     parser.add_argument("--duration", type=int, default=4, help="seconds of wrk per target and round")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds, each running every target once")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds, each running every target once, each after bare Flask")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--keep", action="store_true", help="keep the database")
@@ -97,16 +98,26 @@ def main():
             targets.insert(position, (f"{name} -> 304 (If-None-Match)", url, [*extra, "-H", f"If-None-Match: {etag}"]))
         for name, target, extra in targets:
             _wrk(target, extra, args, warmup=True)
-        # Round-robin: every target once per round, so a machine whose speed drifts during the run
-        # (a shared 2-vCPU box) slows every target alike; each figure is the median of its rounds.
+        # Paired rounds: each target right after a run of bare Flask, so both meet the same machine
+        # (a shared 2-vCPU box whose speed drifts by 30 % within minutes). A target's ratio is the
+        # median over rounds of its req/s over its own pair's bare Flask req/s; its req/s and
+        # latencies are medians over rounds too.
+        hello_name, hello_url, hello_extra = targets[0]
         rounds = {name: [] for name, _, _ in targets}
+        ratios = {name: [] for name, _, _ in targets[1:]}
         for _ in range(args.rounds):
-            for name, target, extra in targets:
-                rounds[name].append(_wrk(target, extra, args))
+            for name, target, extra in targets[1:]:
+                baseline = _wrk(hello_url, hello_extra, args)
+                measured = _wrk(target, extra, args)
+                rounds[hello_name].append(baseline)
+                rounds[name].append(measured)
+                ratios[name].append(measured["requests_per_second"] / baseline["requests_per_second"])
         results = [{"target": name, "url": target, **_median(rounds[name])} for name, target, _ in targets]
-        baseline = results[0]["requests_per_second"]
         for result in results:
-            result["ratio_to_bare_flask"] = round(result["requests_per_second"] / baseline, 3)
+            paired = ratios.get(result["target"])
+            result["ratio_to_bare_flask"] = round(statistics.median(paired), 3) if paired else 1.0
+            if paired:
+                result["ratios_by_round"] = [round(ratio, 3) for ratio in paired]
         _report(results, args, log_path)
     finally:
         for process in processes:
@@ -201,8 +212,8 @@ def _ms(text):
 
 
 def _report(results, args, log_path):
-    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s x {args.rounds} rounds (round-robin; medians), "
-          "same gunicorn.conf.py for every app")
+    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s x {args.rounds} rounds (each target paired with "
+          "a bare Flask run just before it; medians), same gunicorn.conf.py for every app")
     print(f"{'target':50} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'non-2xx':>8}")
     for r in results:
         print(f"{r['target']:50} {r['requests_per_second']:9.0f} {r['latency_p50_ms']:8.2f} {r['latency_p99_ms']:8.2f} "

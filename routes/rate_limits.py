@@ -151,14 +151,23 @@ class RateLimits:
             return True
 
     def _hit(self, limiter, items, scope, caller):
-        identifiers, tightest = (self.prefix, caller, scope), None
+        """Count one hit in each of ``items``' fixed windows: two storage calls per limit (with Redis,
+        two round trips), where ``limiter.hit`` then ``limiter.get_window_stats`` make three.
+
+        The arithmetic is limits' FixedWindowRateLimiter's own (``hit`` is ``storage.incr(key,
+        expiry) <= amount``; ``get_window_stats`` is ``amount - storage.get(key)`` and
+        ``storage.get_expiry(key)``), with the count incr returns standing in for the later get:
+        the same under serial requests, and each concurrent request sees its own count."""
+        storage, tightest = limiter.storage, None
         for item in items:
-            allowed = limiter.hit(item, *identifiers)
-            stats = limiter.get_window_stats(item, *identifiers)
-            if not allowed:
-                return False, Counted(item, 0, stats.reset_time)
-            if tightest is None or stats.remaining < tightest.remaining:
-                tightest = Counted(item, stats.remaining, stats.reset_time)
+            key = item.key_for(self.prefix, caller, scope)
+            count = storage.incr(key, item.get_expiry())
+            reset_at = storage.get_expiry(key)
+            if count > item.amount:
+                return False, Counted(item, 0, reset_at)
+            remaining = item.amount - count
+            if tightest is None or remaining < tightest.remaining:
+                tightest = Counted(item, remaining, reset_at)
         return True, tightest
 
 

@@ -6,8 +6,9 @@ interview's own row. ``@cached_representation(stamp, scope)`` goes between ``@re
 ``@blp.response``. Each read:
 
 1. gets the body's stamp. With REPRESENTATION_STAMP_URL set, that is a token in Redis for
-   ``scope(**view_args)`` (services/representation_stamps.py): one Redis round trip, no database,
-   renewed by every commit that changes an interview. Otherwise (or while Redis is unreachable) it
+   ``scope(**view_args)`` (services/representation_stamps.py), renewed by every commit that
+   changes an interview; the worker keeps its copy until Redis reports a change, so no round trip
+   at all while the kit is unchanged. Otherwise (or while Redis is unreachable) it
    is ``stamp(**view_args)``: one indexed query of the row's own columns
    (services/interviews.interview_stamp / requisition_stamp), raising NotFound as the read would;
 2. looks up the body under a key made of the view, REPRESENTATION_VERSION and that stamp. On a

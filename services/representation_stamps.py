@@ -47,6 +47,7 @@ error. Writes made outside the application (SQL by hand) are not seen either: sa
 
 import logging
 import os
+import select
 import threading
 import time
 import uuid
@@ -196,7 +197,7 @@ class RepresentationStamps:
     def _apply_invalidations(self, connection):
         if time.monotonic() - self._last_heard >= self._heartbeat_seconds:
             self._command(connection, "PING")  # pushes queued before the answer are applied on the way
-        while connection.can_read(timeout=0):
+        while _pending(connection):
             connection.read_response(push_request=True)
 
     def _command(self, connection, *args):
@@ -242,6 +243,21 @@ class RepresentationStamps:
                 "representation stamps: Redis %s failed (%s); database stamps for %.0f s%s", action,
                 type(exc).__name__, self._retry_seconds,
                 f", {len(self._unsent)} token(s) to renew when Redis answers" if self._unsent else "")
+
+
+def _pending(connection):
+    """Whether bytes wait on ``connection``: in redis-py's read buffer, or in the socket (one select(2)).
+
+    Under load every system call that releases the GIL hands it to another thread and must win it
+    back; redis-py's can_read() makes three (two settimeout ioctls and a recv) on each read. Falls
+    back to can_read() if redis-py's internals are not as expected."""
+    sock = getattr(connection, "_sock", None)
+    buffer = getattr(getattr(connection, "_parser", None), "_buffer", None)
+    if sock is None or not hasattr(buffer, "unread_bytes"):
+        return connection.can_read(timeout=0)
+    if buffer.unread_bytes():
+        return True
+    return bool(select.select((sock,), (), (), 0)[0])
 
 
 def _changed_scopes(session):
