@@ -21,6 +21,7 @@ The view models are plain dicts and lists (the templates hold loops and conditio
 
 import functools
 import logging
+import os
 import re
 from datetime import UTC
 from decimal import Decimal
@@ -163,6 +164,11 @@ def html_to_pdf(html):
     Tagged PDF (pdf_tags), so screen readers and text extraction follow the reading order. Raises
     RendererUnavailable (503) when WeasyPrint or Pango cannot be loaded.
     """
+    # Without HarfBuzz's subsetter (libharfbuzz-subset0), WeasyPrint subsets fonts with fontTools,
+    # which stamps each embedded font with the time of writing unless SOURCE_DATE_EPOCH is set
+    # (fontTools.misc.timeTools.timestampNow; https://reproducible-builds.org/specs/source-date-epoch/):
+    # the same kit would be other bytes a second later. An operator's own value is kept.
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     try:
         from weasyprint import HTML
     except (ImportError, OSError) as exc:  # OSError: Pango's shared libraries are missing
