@@ -8,14 +8,7 @@ from routes.async_jobs import ACCEPTED_HEADERS, PREFER_PARAMETER, respond_async
 from routes.budgets import within_budget
 from routes.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
 from routes.idempotency import idempotent
-from routes.printouts import (
-    FORMAT_CONVERTER,
-    PrintQuerySchema,
-    document_response,
-    document_responses,
-    negotiated_format,
-    not_acceptable,
-)
+from routes.printouts import document_response, printout_routes
 from routes.rate_limits import claude_limit, read_limit, write_limit
 from routes.auth import READ_ROLES, SECURITY, WRITE_ROLES, current_user_id, require_roles
 from routes.schemas import Schema, JobAcceptedSchema, OptionalText, StrictRequestSchema, SuccessSchema, callback_url_field
@@ -189,14 +182,11 @@ def get_candidate_evaluation(evaluation_id):
     return {"evaluation": get_evaluation(evaluation_id)}
 
 
-@blp.route("/evaluations/<int:evaluation_id>/scorecard")
-@read_limit
-@require_roles(*READ_ROLES)
-@blp.arguments(PrintQuerySchema, location="query")
-@document_responses(blp, "The printable scorecard")
-@blp.error_responses(400, 401, 404, 406, 429, 503)
-@blp.doc(security=SECURITY)
-def get_evaluation_scorecard(query, evaluation_id):
+@printout_routes(
+    blp, "/evaluations/<int:evaluation_id>/scorecard", what="The printable scorecard", noun="a scorecard",
+    file_doc="""Return the printable scorecard as scorecard.html or scorecard.pdf (Accept is not read). Any role.""",
+)
+def get_evaluation_scorecard(evaluation_id, format, paper, negotiated):
     """Return the printable scorecard, HTML or PDF as Accept asks. Any role.
 
     Per question its criteria met or not with the evidence quotes, the feedback or notes and the
@@ -204,25 +194,6 @@ def get_evaluation_scorecard(query, evaluation_id):
     Only what GET /api/evaluations/<id> returns: never the candidate's answers. Accept and
     `?paper=` as GET /api/interview/<id>/kit. `Cache-Control: private, no-store` (candidate data).
     """
-    format = negotiated_format()
-    if format is None:
-        return not_acceptable("a scorecard")
-    return _scorecard_response(evaluation_id, format, query["paper"], negotiated=True)
-
-
-@blp.route(f"/evaluations/<int:evaluation_id>/scorecard.<{FORMAT_CONVERTER}:format>")
-@read_limit
-@require_roles(*READ_ROLES)
-@blp.arguments(PrintQuerySchema, location="query")
-@document_responses(blp, "The printable scorecard")
-@blp.error_responses(400, 401, 404, 429, 503)
-@blp.doc(security=SECURITY)
-def get_evaluation_scorecard_file(query, evaluation_id, format):
-    """Return the printable scorecard as scorecard.html or scorecard.pdf (Accept is not read). Any role."""
-    return _scorecard_response(evaluation_id, format, query["paper"], negotiated=False)
-
-
-def _scorecard_response(evaluation_id, format, paper, *, negotiated):
     body = render_scorecard(evaluation_id, format=format, paper=paper)
     return document_response(body, format, f"evaluation-{evaluation_id}-scorecard", negotiated=negotiated,
                              cache_control="private, no-store")

@@ -13,14 +13,7 @@ from routes.conditional import (
     conditional_get,
     last_modified_headers,
 )
-from routes.printouts import (
-    FORMAT_CONVERTER,
-    PrintQuerySchema,
-    document_response,
-    document_responses,
-    negotiated_format,
-    not_acceptable,
-)
+from routes.printouts import document_response, printout_routes
 from routes.representations import cached_representation
 from routes.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
 from routes.idempotency import idempotent
@@ -133,14 +126,14 @@ def get_interview_coverage_by_id(interview_id):
     return get_interview_coverage(interview_id)
 
 
-@blp.route("/<int:interview_id>/kit")
-@read_limit
-@require_roles(*READ_ROLES)
-@blp.arguments(PrintQuerySchema, location="query")
-@document_responses(blp, "The printable interviewer kit")
-@blp.error_responses(400, 401, 404, 406, 429, 503)
-@blp.doc(security=SECURITY)
-def get_interview_kit(query, interview_id):
+@printout_routes(
+    blp, "/<int:interview_id>/kit", what="The printable interviewer kit", noun="an interview kit",
+    file_doc="""Return the printable interviewer kit as kit.html or kit.pdf (Accept is not read). Any role.
+
+    The same document as GET /api/interview/<id>/kit, in the format the URL names.
+    """,
+)
+def get_interview_kit(interview_id, format, paper, negotiated):
     """Return the printable interviewer kit, HTML or PDF as Accept asks. Any role.
 
     Requisition, interview name, version and status, the job description's summary; per question
@@ -150,28 +143,6 @@ def get_interview_kit(query, interview_id):
     `Accept: text/html` (also no Accept, or `*/*`) or `application/pdf`; anything else is 406.
     `?paper=letter` for US Letter (default A4). Rendered on every request; nothing is fetched.
     """
-    format = negotiated_format()
-    if format is None:
-        return not_acceptable("an interview kit")
-    return _kit_response(interview_id, format, query["paper"], negotiated=True)
-
-
-@blp.route(f"/<int:interview_id>/kit.<{FORMAT_CONVERTER}:format>")
-@read_limit
-@require_roles(*READ_ROLES)
-@blp.arguments(PrintQuerySchema, location="query")
-@document_responses(blp, "The printable interviewer kit")
-@blp.error_responses(400, 401, 404, 429, 503)
-@blp.doc(security=SECURITY)
-def get_interview_kit_file(query, interview_id, format):
-    """Return the printable interviewer kit as kit.html or kit.pdf (Accept is not read). Any role.
-
-    The same document as GET /api/interview/<id>/kit, in the format the URL names.
-    """
-    return _kit_response(interview_id, format, query["paper"], negotiated=False)
-
-
-def _kit_response(interview_id, format, paper, *, negotiated):
     body = render_interview_kit(
         interview_id, thresholds=current_app.extensions["evaluation_thresholds"], format=format, paper=paper
     )

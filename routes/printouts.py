@@ -16,7 +16,9 @@ anywhere: its only style is inline), so a browser opening a kit makes no further
 from flask import Response, request
 from marshmallow import fields, validate
 
+from routes.auth import READ_ROLES, SECURITY, require_roles
 from routes.errors import error_response
+from routes.rate_limits import read_limit
 from routes.schemas import StrictRequestSchema
 from services.kits import FORMATS, PAPERS
 
@@ -47,6 +49,55 @@ def document_responses(blp, what):
         return blp.response(200, {"type": "string"}, content_type=FORMATS["html"], description=description)(view)
 
     return decorator
+
+
+def printout_routes(blp, rule, *, what, noun, file_doc):
+    """Register a printable document's two GET forms on ``blp``: a decorator of the function answering them.
+
+    ``rule`` (e.g. "/<int:interview_id>/kit") reads Accept (406 naming ``noun``, e.g. "an interview
+    kit", when it admits neither format); ``rule`` + ".html" / ".pdf" names the format. Both forms:
+    the read rate limit, any role, ``?paper=`` (PrintQuerySchema), the 200 answer of ``what`` (see
+    ``document_responses``), the error answers and the security requirement.
+
+    The decorated ``respond(**path_ids, format, paper, negotiated)`` renders the document and returns
+    ``document_response(...)``. Its name is the Accept form's endpoint and its docstring that
+    operation's summary and description; the suffix form's endpoint is the name + "_file" and its
+    docstring ``file_doc``. Returns ``respond`` unchanged.
+    """
+
+    def decorator(respond):
+        def negotiated(query, **path_ids):
+            format = negotiated_format()
+            if format is None:
+                return not_acceptable(noun)
+            return respond(**path_ids, format=format, paper=query["paper"], negotiated=True)
+
+        def by_suffix(query, format, **path_ids):
+            return respond(**path_ids, format=format, paper=query["paper"], negotiated=False)
+
+        name, module = respond.__name__, respond.__module__
+        _register(blp, rule, negotiated, name=name, doc=respond.__doc__, module=module, what=what,
+                  errors=(400, 401, 404, 406, 429, 503))
+        _register(blp, f"{rule}.<{FORMAT_CONVERTER}:format>", by_suffix, name=f"{name}_file", doc=file_doc,
+                  module=module, what=what, errors=(400, 401, 404, 429, 503))
+        return respond
+
+    return decorator
+
+
+def _register(blp, rule, view, *, name, doc, module, what, errors):
+    """Route ``view`` on ``blp`` as endpoint ``name`` with a printout's decorators (outermost first:
+    read limit, roles, ?paper=, the 200 answer, ``errors``, security); ``doc`` is its docstring."""
+    view.__name__ = view.__qualname__ = name
+    view.__doc__ = doc
+    view.__module__ = module
+    view = blp.doc(security=SECURITY)(view)
+    view = blp.error_responses(*errors)(view)
+    view = document_responses(blp, what)(view)
+    view = blp.arguments(PrintQuerySchema, location="query")(view)
+    view = require_roles(*READ_ROLES)(view)
+    view = read_limit(view)
+    blp.route(rule)(view)
 
 
 def negotiated_format():

@@ -1,4 +1,11 @@
-"""Request bodies and database look-ups shared by the tests."""
+"""Request bodies, database look-ups and the question-cache set-up shared by the tests.
+
+The fixtures here (``cache_app``, ``cache_client``) serve a test module that binds them as module
+globals (``cache_app, cache_client = helpers.cache_app, helpers.cache_client``): pytest looks for
+fixtures there and in conftest.py, and a bare import of them reads to linters as unused.
+"""
+
+import pytest
 
 from models import db
 
@@ -91,3 +98,40 @@ def api_key_id(app, headers):
 
     with app.app_context():
         return authenticate_api_key(headers["Authorization"].split()[1]).api_key_id
+
+
+def key_headers(app, name, role="admin"):
+    """Auth headers for a fresh API key ``name`` of ``role`` on ``app``."""
+    from services.api_keys import create_api_key
+
+    with app.app_context():
+        _, key = create_api_key(name=name, role=role)
+    return {"Authorization": f"Bearer {key}"}
+
+
+# --- The question cache: plan -> look up -> fill ---------------------------------------------------
+
+@pytest.fixture
+def cache_app(app_factory):
+    """An app with the question cache on (ENABLE_QUESTION_CACHE)."""
+    return app_factory(ENABLE_QUESTION_CACHE=True)
+
+
+@pytest.fixture
+def cache_client(cache_app):
+    """A test client of ``cache_app``."""
+    return cache_app.test_client()
+
+
+def generate_from_plan(client, headers, claude, req_id, topics, *, level="senior", use_cache=None, usage=None):
+    """Enhance a JD, queue a plan of ``topics``, answer every fill call by its slot, generate; return the response.
+
+    usage: {"plan": ..., "fill": ...}, the tokens the stub reports for the plan and for each fill call.
+    """
+    from tests.stub_messages_api import interview_plan
+
+    jd_id = enhance(client, headers, claude, req_id)["job_description_id"]
+    claude.reply_json(interview_plan(topics, level=level), usage=(usage or {}).get("plan"))
+    claude.fill_responder(usage=(usage or {}).get("fill"))
+    extra = {} if use_cache is None else {"use_cache": use_cache}
+    return generate(client, headers, req_id, jd_id, **extra)

@@ -18,7 +18,8 @@ from services.coverage import (
     work_items,
 )
 from services.generated_content import validate_plan
-from tests.helpers import enhance, generate, workflow_body
+from tests import helpers
+from tests.helpers import enhance, generate, key_headers, workflow_body
 from tests.stub_messages_api import (
     enhanced_jd,
     interview_kit,
@@ -221,15 +222,7 @@ TOPICS = ["Python services", "PostgreSQL query tuning", "Incident response", "Me
 # with another case, and one that is not an item at all.
 CLAIMS = [["Python"], ["postgresql"], ["incident response", "Kubernetes"], ["mentoring", "Terraform"], []]
 
-
-@pytest.fixture
-def cache_app(app_factory):
-    return app_factory(ENABLE_QUESTION_CACHE=True)
-
-
-@pytest.fixture
-def cache_client(cache_app):
-    return cache_app.test_client()
+cache_app, cache_client = helpers.cache_app, helpers.cache_client  # fixtures: an app with the cache on, its client
 
 
 def _claims_counter(client, headers, outcome):
@@ -405,11 +398,7 @@ def test_coverage_is_readable_by_every_role_and_404s_for_an_unknown_interview(cl
 def test_the_sandbox_plan_claims_items_that_the_service_then_checks(app_factory, admin):
     app = app_factory(LLM_PROVIDER="sandbox", ENABLE_QUESTION_CACHE=True)
     client = app.test_client()
-    from services.api_keys import create_api_key
-
-    with app.app_context():
-        _, key = create_api_key(name="sandbox-admin", role="admin")
-    headers = {"Authorization": f"Bearer {key}"}
+    headers = key_headers(app, "sandbox-admin")
 
     response = client.post(
         "/api/interview/workflow/full",

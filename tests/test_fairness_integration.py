@@ -8,7 +8,8 @@ import logging
 import pytest
 
 from models import GenerationLog, Interview, InterviewQuestion, JobDescription, QuestionCacheEntry, db
-from tests.helpers import all_rows, count_rows, enhance, enhance_body, generate, workflow_body
+from tests import helpers
+from tests.helpers import all_rows, count_rows, enhance, enhance_body, generate, generate_from_plan, workflow_body
 from tests.stub_messages_api import (
     assessment,
     enhanced_jd,
@@ -133,14 +134,7 @@ def test_a_clean_kit_needs_no_repair_and_records_no_findings(client, admin, clau
 
 # --- Plan -> look up -> fill -------------------------------------------------------------------------
 
-@pytest.fixture
-def cache_app(app_factory):
-    return app_factory(ENABLE_QUESTION_CACHE=True)
-
-
-@pytest.fixture
-def cache_client(cache_app):
-    return cache_app.test_client()
+cache_app, cache_client = helpers.cache_app, helpers.cache_client  # fixtures: an app with the cache on, its client
 
 
 def _fill_asking_age_in_slot(slot_number, *, repaired=True):
@@ -207,17 +201,10 @@ def test_a_plan_slot_about_family_status_is_repaired(cache_client, admin, claude
 
 # --- The question cache ---------------------------------------------------------------------------
 
-def _generate_from_plan(client, headers, claude, req_id, topics=TOPICS):
-    jd_id = enhance(client, headers, claude, req_id)["job_description_id"]
-    claude.reply_json(interview_plan(topics))
-    claude.fill_responder()
-    return generate(client, headers, req_id, jd_id)
-
-
 def test_a_cached_question_with_a_finding_is_not_reused_but_written_afresh_and_replaced(
     cache_client, admin, claude, cache_app, caplog
 ):
-    assert _generate_from_plan(cache_client, admin, claude, "REQ-F8").status_code == 200
+    assert generate_from_plan(cache_client, admin, claude, "REQ-F8", TOPICS).status_code == 200
     with cache_app.app_context():  # an entry cached before the guard, or edited since
         entry = db.session.scalar(db.select(QuestionCacheEntry).where(QuestionCacheEntry.topic == "Incident response"))
         entry.question_text = "Are you pregnant? If not, how would you run the incident?"
@@ -227,7 +214,7 @@ def test_a_cached_question_with_a_finding_is_not_reused_but_written_afresh_and_r
     before = scrape(cache_client)
 
     with caplog.at_level(logging.WARNING):
-        response = _generate_from_plan(cache_client, admin, claude, "REQ-F9")
+        response = generate_from_plan(cache_client, admin, claude, "REQ-F9", TOPICS)
 
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
@@ -248,7 +235,7 @@ def test_a_cached_question_with_a_finding_is_not_reused_but_written_afresh_and_r
         assert fresh is not None and "pregnant" not in fresh.question_text
     claude.requests.clear()
 
-    again = _generate_from_plan(cache_client, admin, claude, "REQ-F10")
+    again = generate_from_plan(cache_client, admin, claude, "REQ-F10", TOPICS)
 
     assert again.get_json()["cached_questions"] == 5
     assert _log(cache_app, "interview_generation").fairness_findings is None

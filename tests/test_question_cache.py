@@ -9,7 +9,8 @@ import pytest
 from models import GenerationCall, GenerationLog, InterviewQuestion, QuestionCacheEntry, db, utcnow
 from services import question_cache as cache
 from services.question_cache import topic_similarity
-from tests.helpers import all_rows, count_rows, enhance
+from tests import helpers
+from tests.helpers import all_rows, count_rows, enhance, generate_from_plan, key_headers
 from tests.stub_messages_api import fill_for_plan, fill_slots, interview_kit, interview_plan, schema_title
 
 TOPICS_A = ["Kafka event streaming", "PostgreSQL query tuning", "Incident response", "Code review culture", "Deadline trade-offs"]
@@ -17,36 +18,12 @@ TOPICS_A = ["Kafka event streaming", "PostgreSQL query tuning", "Incident respon
 TOPICS_B = ["event streaming with Kafka", "PostgreSQL query tuning", "incident response", "Mentoring juniors", "Vendor negotiation"]
 TOPICS_DISSIMILAR = ["Kubernetes operators", "React rendering", "Terraform modules", "Hiring interviews", "Budget planning"]
 
-
-@pytest.fixture
-def cache_app(app_factory):
-    return app_factory(ENABLE_QUESTION_CACHE=True)
-
-
-@pytest.fixture
-def cache_client(cache_app):
-    return cache_app.test_client()
+cache_app, cache_client = helpers.cache_app, helpers.cache_client  # fixtures: an app with the cache on, its client
 
 
 @pytest.fixture
 def cache_admin(cache_app):
-    from services.api_keys import create_api_key
-
-    with cache_app.app_context():
-        _, key = create_api_key(name="cache-admin", role="admin")
-    return {"Authorization": f"Bearer {key}"}
-
-
-def _generate(client, headers, claude, req_id, topics, *, level="senior", use_cache=None, usage=None):
-    """Enhance a JD, queue a plan of ``topics``, answer every fill call by its slot, generate."""
-    jd_id = enhance(client, headers, claude, req_id)["job_description_id"]
-    plan = interview_plan(topics, level=level)
-    claude.reply_json(plan, usage=(usage or {}).get("plan"))
-    claude.fill_responder(usage=(usage or {}).get("fill"))
-    body = {"req_id": req_id, "job_description_id": jd_id}
-    if use_cache is not None:
-        body["use_cache"] = use_cache
-    return client.post("/api/interview/generate", json=body, headers=headers)
+    return key_headers(cache_app, "cache-admin")
 
 
 def _fill_requests(claude):
@@ -83,7 +60,7 @@ def test_documented_topic_examples_match_or_not_at_the_default_threshold(a, b, h
 
 
 def test_first_generation_on_an_empty_cache_plans_then_fills_all_five_slots_one_call_each(cache_client, admin, claude, cache_app):
-    response = _generate(
+    response = generate_from_plan(
         cache_client, admin, claude, "REQ-C1", TOPICS_A,
         usage={"plan": {"input_tokens": 900, "output_tokens": 150}, "fill": {"input_tokens": 300, "output_tokens": 500}},
     )
@@ -109,11 +86,11 @@ def test_first_generation_on_an_empty_cache_plans_then_fills_all_five_slots_one_
 
 
 def test_a_similar_job_description_reuses_cached_questions_and_fills_only_the_missing_slots(cache_client, admin, claude, cache_app):
-    first = _generate(cache_client, admin, claude, "REQ-C1", TOPICS_A, usage={"fill": {"input_tokens": 100, "output_tokens": 400}})
+    first = generate_from_plan(cache_client, admin, claude, "REQ-C1", TOPICS_A, usage={"fill": {"input_tokens": 100, "output_tokens": 400}})
     assert first.status_code == 200
     claude.requests.clear()
 
-    second = _generate(
+    second = generate_from_plan(
         cache_client, admin, claude, "REQ-C2", TOPICS_B,
         usage={"plan": {"input_tokens": 800, "output_tokens": 100}, "fill": {"input_tokens": 200, "output_tokens": 900}},
     )
@@ -142,10 +119,10 @@ def test_a_similar_job_description_reuses_cached_questions_and_fills_only_the_mi
 
 
 def test_a_fully_cached_plan_sends_no_fill_call(cache_client, admin, claude, cache_app):
-    _generate(cache_client, admin, claude, "REQ-C1", TOPICS_A)
+    generate_from_plan(cache_client, admin, claude, "REQ-C1", TOPICS_A)
     claude.requests.clear()
 
-    response = _generate(cache_client, admin, claude, "REQ-C2", TOPICS_A, usage={"plan": {"input_tokens": 700, "output_tokens": 120}})
+    response = generate_from_plan(cache_client, admin, claude, "REQ-C2", TOPICS_A, usage={"plan": {"input_tokens": 700, "output_tokens": 120}})
 
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["cached_questions"] == 5
@@ -155,16 +132,16 @@ def test_a_fully_cached_plan_sends_no_fill_call(cache_client, admin, claude, cac
 
 
 def test_a_dissimilar_job_description_reuses_nothing(cache_client, admin, claude, cache_app):
-    _generate(cache_client, admin, claude, "REQ-C1", TOPICS_A)
-    response = _generate(cache_client, admin, claude, "REQ-C2", TOPICS_DISSIMILAR)
+    generate_from_plan(cache_client, admin, claude, "REQ-C1", TOPICS_A)
+    response = generate_from_plan(cache_client, admin, claude, "REQ-C2", TOPICS_DISSIMILAR)
 
     assert response.get_json()["cached_questions"] == 0
     assert count_rows(cache_app, QuestionCacheEntry) == 10
 
 
 def test_the_same_topic_at_another_skill_level_is_a_miss(cache_client, admin, claude):
-    _generate(cache_client, admin, claude, "REQ-C1", TOPICS_A, level="senior")
-    response = _generate(cache_client, admin, claude, "REQ-C2", TOPICS_A, level="junior")
+    generate_from_plan(cache_client, admin, claude, "REQ-C1", TOPICS_A, level="senior")
+    response = generate_from_plan(cache_client, admin, claude, "REQ-C2", TOPICS_A, level="junior")
 
     assert response.get_json()["cached_questions"] == 0
 
@@ -173,15 +150,15 @@ def test_a_stricter_threshold_turns_a_reworded_topic_into_a_miss(app_factory, ad
     strict = app_factory(ENABLE_QUESTION_CACHE=True, CACHE_SIMILARITY_THRESHOLD=0.95).test_client()
     topics = ["REST API design", *TOPICS_A[1:]]
     reworded = ["Designing REST APIs", *TOPICS_DISSIMILAR[1:]]  # 0.909 similar to "REST API design"
-    _generate(strict, admin, claude, "REQ-C1", topics)
+    generate_from_plan(strict, admin, claude, "REQ-C1", topics)
 
-    response = _generate(strict, admin, claude, "REQ-C2", reworded)
+    response = generate_from_plan(strict, admin, claude, "REQ-C2", reworded)
 
     assert response.get_json()["cached_questions"] == 0
 
 
 def test_use_cache_false_generates_every_question_in_one_call_and_caches_nothing(cache_client, admin, claude, cache_app):
-    _generate(cache_client, admin, claude, "REQ-C1", TOPICS_A)
+    generate_from_plan(cache_client, admin, claude, "REQ-C1", TOPICS_A)
     jd_id = enhance(cache_client, admin, claude, "REQ-C2")["job_description_id"]
     claude.requests.clear()
     claude.reply_json(interview_kit())
@@ -259,10 +236,10 @@ def test_a_failed_fill_stores_no_interview_but_caches_the_other_valid_questions(
 def test_eviction_keeps_at_most_max_entries_removing_the_least_recently_used(app_factory, admin, claude):
     app = app_factory(ENABLE_QUESTION_CACHE=True, CACHE_MAX_ENTRIES=7)
     client = app.test_client()
-    _generate(client, admin, claude, "REQ-C1", TOPICS_A)  # 5 entries
-    _generate(client, admin, claude, "REQ-C2", TOPICS_B)  # reuses A1-A3, adds 2: 7 entries
+    generate_from_plan(client, admin, claude, "REQ-C1", TOPICS_A)  # 5 entries
+    generate_from_plan(client, admin, claude, "REQ-C2", TOPICS_B)  # reuses A1-A3, adds 2: 7 entries
 
-    _generate(client, admin, claude, "REQ-C3", TOPICS_DISSIMILAR)  # adds 5: 12 > 7, evict the 5 least recently used
+    generate_from_plan(client, admin, claude, "REQ-C3", TOPICS_DISSIMILAR)  # adds 5: 12 > 7, evict the 5 least recently used
 
     remaining = {e.topic for e in all_rows(app, QuestionCacheEntry)}
     assert len(remaining) == 7
@@ -274,12 +251,12 @@ def test_eviction_keeps_at_most_max_entries_removing_the_least_recently_used(app
 def test_entries_unused_for_longer_than_the_ttl_are_not_reused_and_are_evicted(app_factory, admin, claude):
     app = app_factory(ENABLE_QUESTION_CACHE=True, CACHE_TTL_DAYS=30)
     client = app.test_client()
-    _generate(client, admin, claude, "REQ-C1", TOPICS_A)
+    generate_from_plan(client, admin, claude, "REQ-C1", TOPICS_A)
     with app.app_context():
         db.session.execute(db.update(QuestionCacheEntry).values(last_used_at=utcnow() - timedelta(days=31)))
         db.session.commit()
 
-    response = _generate(client, admin, claude, "REQ-C2", TOPICS_A)
+    response = generate_from_plan(client, admin, claude, "REQ-C2", TOPICS_A)
 
     assert response.get_json()["cached_questions"] == 0
     assert {e.last_used_at > utcnow() - timedelta(days=1) for e in all_rows(app, QuestionCacheEntry)} == {True}
@@ -288,10 +265,10 @@ def test_entries_unused_for_longer_than_the_ttl_are_not_reused_and_are_evicted(a
 def test_a_question_cached_by_one_worker_is_found_by_another(app_factory, admin, claude):
     worker_a = app_factory(ENABLE_QUESTION_CACHE=True)
     worker_b = app_factory(ENABLE_QUESTION_CACHE=True)  # its own in-memory index, same database
-    _generate(worker_b.test_client(), admin, claude, "REQ-C0", TOPICS_DISSIMILAR)  # B's index is loaded now
-    _generate(worker_a.test_client(), admin, claude, "REQ-C1", TOPICS_A)
+    generate_from_plan(worker_b.test_client(), admin, claude, "REQ-C0", TOPICS_DISSIMILAR)  # B's index is loaded now
+    generate_from_plan(worker_a.test_client(), admin, claude, "REQ-C1", TOPICS_A)
 
-    response = _generate(worker_b.test_client(), admin, claude, "REQ-C2", TOPICS_A)
+    response = generate_from_plan(worker_b.test_client(), admin, claude, "REQ-C2", TOPICS_A)
 
     assert response.get_json()["cached_questions"] == 5
 
@@ -299,13 +276,13 @@ def test_a_question_cached_by_one_worker_is_found_by_another(app_factory, admin,
 def test_an_entry_deleted_by_another_worker_is_treated_as_a_miss(app_factory, admin, claude, cache_admin):
     worker_a = app_factory(ENABLE_QUESTION_CACHE=True)
     worker_b = app_factory(ENABLE_QUESTION_CACHE=True)
-    _generate(worker_a.test_client(), admin, claude, "REQ-C1", TOPICS_A)
-    _generate(worker_b.test_client(), admin, claude, "REQ-C2", TOPICS_A)  # B indexes all 5
+    generate_from_plan(worker_a.test_client(), admin, claude, "REQ-C1", TOPICS_A)
+    generate_from_plan(worker_b.test_client(), admin, claude, "REQ-C2", TOPICS_A)  # B indexes all 5
     purged = worker_a.test_client().post("/api/admin/cache/purge", json={"topic": "kafka"}, headers=cache_admin)
     assert purged.get_json()["deleted"] == 1
 
     claude.requests.clear()
-    response = _generate(worker_b.test_client(), admin, claude, "REQ-C3", TOPICS_A)
+    response = generate_from_plan(worker_b.test_client(), admin, claude, "REQ-C3", TOPICS_A)
 
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["cached_questions"] == 4
@@ -385,8 +362,8 @@ def test_one_cache_entry_never_serves_two_slots_of_an_interview(cache_app):
 
 
 def test_admin_can_list_search_delete_and_purge_the_cache(cache_client, admin, claude, cache_admin):
-    _generate(cache_client, admin, claude, "REQ-C1", TOPICS_A)
-    _generate(cache_client, admin, claude, "REQ-C2", TOPICS_B)
+    generate_from_plan(cache_client, admin, claude, "REQ-C1", TOPICS_A)
+    generate_from_plan(cache_client, admin, claude, "REQ-C2", TOPICS_B)
 
     listing = cache_client.get("/api/admin/cache?per_page=3&page=1", headers=cache_admin).get_json()
     assert listing["stats"] == {"entries": 7, "hits": 3, "misses": 7, "hit_rate": 0.3, "tokens_avoided": 3 * (1200 + 800)}  # each reused question cost one default-usage call
