@@ -38,11 +38,11 @@ Failures. Any error on the tracking connection drops every copy (invalidations m
 lost) and closes it; it is opened again, tracking on, by the next read. A read that has heard
 nothing from Redis for ``heartbeat_seconds`` (default 1) first PINGs it, so even a connection
 that died silently is noticed within about that long. When Redis cannot be reached, reads fall
-back to the database stamp (as without this module) for ``retry_seconds``, then try Redis again. A token that could not be set after a commit
-is kept and set again, before this process uses any token, as soon as Redis answers. Until then,
-and for good if the process dies first, other processes may serve the old body for at most the
-cached body's lifetime (CACHE_DEFAULT_TIMEOUT, 300 s by default); each such failure is logged as an
-error. Writes made outside the application (SQL by hand) are not seen either: same bound.
+back to the database stamp (as without this module) for ``retry_seconds``, then try Redis again.
+A token that could not be set after a commit is kept and set again, before this process uses any
+token, as soon as Redis answers. Until then, and for good if the process dies first, other
+processes may serve the old body for at most the cached body's lifetime (CACHE_DEFAULT_TIMEOUT,
+300 s by default); each such failure is logged as an error. Writes made outside the application (SQL by hand) are not seen either: same bound.
 """
 
 import logging
