@@ -61,19 +61,19 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-_second = [None, ""]  # [whole second, its "YYYY-MM-DDTHH:MM:SS" text], shared by every thread (a race only recomputes it)
+_second = (None, "")  # (whole second, its "YYYY-MM-DDTHH:MM:SS" text), replaced whole, so any thread reads a matching pair
 
 
 def _utc_stamp(created):
     """``created`` (a Unix time) as UTC ISO 8601 with microseconds and Z, the date part made once per second."""
+    global _second
     whole = int(created)
     micros = round((created - whole) * 1e6)  # as datetime.fromtimestamp rounds (half to even)
     if micros >= 1_000_000:
         whole, micros = whole + 1, micros - 1_000_000
     known = _second
     if known[0] != whole:
-        known = [whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))]
-        _second[:] = known
+        known = _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
     return f"{known[1]}.{micros:06d}Z"
 
 

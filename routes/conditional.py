@@ -94,6 +94,8 @@ def conditional_get(view):
             return response  # nothing else is evaluated: the full 200 as it is
         # Only If-None-Match decides (see the module's docstring): werkzeug sees no other precondition.
         environ = {name: value for name, value in asked.items() if name not in _IGNORED_PRECONDITIONS}
-        return response.make_conditional(environ)
+        response = response.make_conditional(environ)
+        response.headers.pop("Date", None)  # werkzeug's; the server sends its own, as on the 200 above
+        return response
 
     return wrapper

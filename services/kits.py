@@ -33,6 +33,12 @@ from services import coverage
 from services.errors import NotFound, ServiceError
 
 log = logging.getLogger(__name__)
+# Without HarfBuzz's subsetter (libharfbuzz-subset0), WeasyPrint subsets fonts with fontTools, which
+# stamps each embedded font with the time of writing unless SOURCE_DATE_EPOCH is set
+# (fontTools.misc.timeTools.timestampNow; https://reproducible-builds.org/specs/source-date-epoch/):
+# the same kit would be other bytes a second later. Set once, at import (setenv is not thread-safe);
+# an operator's own value is kept.
+os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
 # WeasyPrint logs every rendering step at INFO ("Step 5 - Creating layout - Page 3"): a dozen lines
 # per PDF in the service's log. Its warnings (an unusable CSS rule, a refused URL) still come through.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -164,11 +170,6 @@ def html_to_pdf(html):
     Tagged PDF (pdf_tags), so screen readers and text extraction follow the reading order. Raises
     RendererUnavailable (503) when WeasyPrint or Pango cannot be loaded.
     """
-    # Without HarfBuzz's subsetter (libharfbuzz-subset0), WeasyPrint subsets fonts with fontTools,
-    # which stamps each embedded font with the time of writing unless SOURCE_DATE_EPOCH is set
-    # (fontTools.misc.timeTools.timestampNow; https://reproducible-builds.org/specs/source-date-epoch/):
-    # the same kit would be other bytes a second later. An operator's own value is kept.
-    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     try:
         from weasyprint import HTML
     except (ImportError, OSError) as exc:  # OSError: Pango's shared libraries are missing

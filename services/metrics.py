@@ -134,7 +134,7 @@ def observe_request(endpoint, method, status, seconds):
     """Count and time one HTTP request (``endpoint``: the route template, or "unmatched").
 
     Each series' children are looked up once per process (labels() costs more than the increment);
-    the keys are route templates, methods and statuses, so their number is bounded."""
+    one entry per series, so this grows exactly as the exported series do."""
     series = _REQUEST_SERIES.get((endpoint, method, status))
     if series is None:
         series = _REQUEST_SERIES[(endpoint, method, status)] = (

@@ -21,10 +21,13 @@ a random token kept in Redis under ``<prefix>interview:<id>`` and ``<prefix>req:
   gets its answer (SQLAlchemy session events, so every code path is covered: PATCH, generation,
   workflows, jobs in Celery workers). Any worker or host reading afterwards gets the new token,
   misses its cached body and reads the database: a PATCH changes the ETag at once everywhere.
-  Redis writes the invalidation to every reading process in the same pass of its event loop as it
-  answers the writer's SET, so by the time the writer has committed and answered, the message is
-  in the other processes' sockets, and their next read applies it before using any copy. The
-  writer's own process drops its copies as soon as the SET is answered.
+  Redis writes the SETs' invalidations in the same pass of its event loop as their answers, in no
+  fixed order, so the renewal then PINGs: a PING is read in a later pass, so once it is answered
+  every invalidation has been written to the other processes' sockets, and their next read applies
+  it before using any copy. On one host that is before the writer answers its caller; across
+  hosts the message is on its way by then, and only a read reaching another host before it (a
+  lost packet and its TCP retransmission, 200 ms or more) could still get the old body. The
+  writer's own process drops its copies as soon as the PING is answered.
 - Tokens are random (uuid4), never counters, so a Redis that restarts empty can never hand out a
   token an old cached body is stored under.
 
@@ -38,7 +41,9 @@ Failures. Any error on the tracking connection drops every copy (invalidations m
 lost) and closes it; it is opened again, tracking on, by the next read. A read that has heard
 nothing from Redis for ``heartbeat_seconds`` (default 1) first PINGs it, so even a connection
 that died silently is noticed within about that long. When Redis cannot be reached, reads fall
-back to the database stamp (as without this module) for ``retry_seconds``, then try Redis again.
+back to the database stamp (as without this module) for ``retry_seconds``, then try Redis again;
+so does a Redis without RESP3 and ``CLIENT TRACKING`` (before 6.0, or the commands denied by an ACL),
+with a warning each time.
 A token that could not be set after a commit is kept and set again, before this process uses any
 token, as soon as Redis answers. Until then, and for good if the process dies first, other
 processes may serve the old body for at most the cached body's lifetime (CACHE_DEFAULT_TIMEOUT,
@@ -53,6 +58,7 @@ import time
 import uuid
 
 import redis
+from redis.connection import parse_url
 from flask import current_app, has_app_context
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
@@ -60,6 +66,7 @@ from sqlalchemy.orm import Session
 from models import Interview, InterviewQuestion
 
 log = logging.getLogger(__name__)
+_DOWN = object()  # _tracked's answer when Redis was found down meanwhile
 _PENDING = "techscreen_representation_stamps"  # Session.info key: scopes changed in this transaction
 _MAX_UNSENT = 100_000  # scopes kept for a later retry; beyond this the oldest are dropped (and logged)
 
@@ -76,9 +83,11 @@ class RepresentationStamps:
     def __init__(self, url, *, ttl_seconds=300, retry_seconds=5.0, timeout_seconds=0.25, prefix="techscreen:stamp:",
                  heartbeat_seconds=1.0, max_copies=100_000):
         self._redis = redis.Redis.from_url(url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds)
-        # The tracking connection: RESP3, so invalidations arrive on it as push messages.
-        self._tracking_pool = redis.ConnectionPool.from_url(url, protocol=3, socket_timeout=timeout_seconds,
-                                                            socket_connect_timeout=timeout_seconds)
+        # The tracking connection: RESP3, so invalidations arrive on it as push messages, and bytes.
+        # (from_url would let the URL's own options, e.g. ?protocol=2, win over these.)
+        self._tracking_pool = redis.ConnectionPool(**{
+            **parse_url(url), "socket_timeout": timeout_seconds, "socket_connect_timeout": timeout_seconds,
+            "protocol": 3, "decode_responses": False})
         self._ttl = ttl_seconds or None
         self._retry_seconds = retry_seconds
         self._heartbeat_seconds = heartbeat_seconds
@@ -114,9 +123,11 @@ class RepresentationStamps:
             if self._unsent:
                 self._send(self._waiting())
             value = self._tracked(name)
-        except redis.RedisError as exc:
+        except Exception as exc:  # noqa: BLE001 (never raises: any failure means database stamps)
             self._drop_connection()
             self._failed("read", exc)
+            return None
+        if value is _DOWN:  # another thread found Redis down while this one waited for the lock
             return None
         self._down_until = 0.0
         return value
@@ -127,7 +138,7 @@ class RepresentationStamps:
         names = [f"{self._prefix}{scope}:{key}" for scope, key in scopes]
         try:
             self._send([*self._waiting(), *names])
-        except redis.RedisError as exc:
+        except Exception as exc:  # noqa: BLE001 (runs after a commit: never raises, keeps the tokens to send)
             dropped = 0
             with self._unsent_lock:
                 self._unsent.update(dict.fromkeys(names))
@@ -146,6 +157,8 @@ class RepresentationStamps:
         (and SET NX if missing) over the tracking connection, kept unless an invalidation arrived
         meanwhile (it could be for the value just read)."""
         with self._lock:
+            if self._down_until and time.monotonic() < self._down_until:
+                return _DOWN
             connection = self._tracking_connection()
             self._apply_invalidations(connection)
             value = self._copies.get(name)
@@ -177,6 +190,8 @@ class RepresentationStamps:
 
     def _track(self, connection):
         """On every (re)connect: tracking on; copies kept from before may have missed invalidations."""
+        if str(connection.get_protocol()) != "3":
+            raise redis.ConnectionError("the tracking connection must speak RESP3")
         connection.send_command("CLIENT", "TRACKING", "ON")
         connection.read_response()
         # redis-py's hook for RESP3 invalidation pushes (its own client-side cache uses the same one).
@@ -186,13 +201,17 @@ class RepresentationStamps:
 
     def _invalidated(self, message):
         """A push ``[b"invalidate", [key, ...] or None]`` (None: the database was flushed)."""
-        keys = message[1]
-        if keys is None:
-            self._copies.clear()
-        else:
-            for key in keys:
-                self._copies.pop(key.decode() if isinstance(key, bytes) else key, None)
         self._generation += 1
+        try:
+            keys = message[1]
+            if keys is None:
+                self._copies.clear()
+            else:
+                for key in keys:
+                    self._copies.pop(key.decode() if isinstance(key, bytes) else key, None)
+        except Exception:  # redis-py would log and swallow it: trust no copy rather than a stale one
+            self._copies.clear()
+            raise
 
     def _apply_invalidations(self, connection):
         if time.monotonic() - self._last_heard >= self._heartbeat_seconds:
@@ -214,9 +233,12 @@ class RepresentationStamps:
     def _drop_connection(self):
         with self._lock:
             self._forget_copies()
-            if self._connection is not None:
-                self._connection.disconnect()
-                self._connection = None
+            connection, self._connection = self._connection, None
+            if connection is not None:
+                try:
+                    connection.disconnect()
+                except Exception:  # noqa: BLE001 (it is being thrown away)
+                    pass
 
     # --- renewals ------------------------------------------------------------------------------
 
@@ -229,6 +251,10 @@ class RepresentationStamps:
         for name in names:
             pipe.set(name, uuid.uuid4().hex, ex=self._ttl)
         pipe.execute()
+        # Redis may answer the SETs before it writes their invalidations to the tracking
+        # connections (both leave in the same pass of its event loop, in no fixed order). A PING
+        # is read in a later pass: once it is answered, every invalidation has been written.
+        self._redis.ping()
         with self._lock:  # this process's own reads see the new tokens at once
             for name in names:
                 self._copies.pop(name, None)
@@ -246,7 +272,7 @@ class RepresentationStamps:
 
 
 def _pending(connection):
-    """Whether bytes wait on ``connection``: in redis-py's read buffer, or in the socket (one select(2)).
+    """Whether bytes wait on ``connection``: in redis-py's read buffer, or in the socket (one poll(2)).
 
     Under load every system call that releases the GIL hands it to another thread and must win it
     back; redis-py's can_read() makes three (two settimeout ioctls and a recv) on each read. Falls
@@ -257,7 +283,9 @@ def _pending(connection):
         return connection.can_read(timeout=0)
     if buffer.unread_bytes():
         return True
-    return bool(select.select((sock,), (), (), 0)[0])
+    poller = select.poll()  # poll(2), not select(2): a descriptor may be 1024 or more
+    poller.register(sock, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
 
 
 def _changed_scopes(session):

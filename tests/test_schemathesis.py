@@ -143,7 +143,7 @@ def _aimed_evaluation(known, mode):
 
 def _aim_at_stored_resources(schema, known):
     """Hooks: half the generated path ids (and job_description_id in bodies) become ids of stored
-    resources, and a third of evaluation bodies valid requests on the stored questions, so
+    resources, and two thirds of evaluation bodies valid requests (AI scoring or manual) on the stored questions, so
     requests get past the 404s and 400s."""
 
     def choices(name, operation):
