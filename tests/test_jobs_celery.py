@@ -277,6 +277,11 @@ def test_a_worker_killed_during_the_fills_of_a_cached_workflow_leaves_one_kit_an
             break
         time.sleep(0.05)
     assert (running["step"] or "").startswith("filling"), (running, workers.logs())
+    # The plan and its fills run beside the enhancement: the kill comes once the enhancement is
+    # stored (on a loaded machine its commit can come after the first fill is sent).
+    while time.monotonic() < deadline and count_rows(celery_app, JobDescription, req_id="REQ-W5") == 0:
+        time.sleep(0.05)
+    assert count_rows(celery_app, JobDescription, req_id="REQ-W5") == 1, workers.logs()
     with celery_app.app_context():
         first_worker = db.session.get(Job, job_id).worker
     workers.kill_holder_of(first_worker)
