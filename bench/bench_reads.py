@@ -4,7 +4,7 @@ in one run. Goals (issue 12): GET /api/interview/<id> at least 0.5 of the bare F
 p99 < 20 ms, GET /api/interview/req/<req_id> at least 0.3, GET /health at least 0.8. Also measured:
 the same two reads revalidated with If-None-Match (304, no body).
 
-    python bench/bench_reads.py                    # fresh DB techscreen_bench_reads, 3 rounds x 4 s per target, each after 4 s of bare Flask
+    python bench/bench_reads.py                    # fresh DB techscreen_bench_reads; 3 rounds x 4 s per target, each after bare Flask
     python bench/bench_reads.py --duration 8 --rounds 5 --connections 32
 
 Data: --requisitions requisitions (default 200), each with a job description and --versions
@@ -13,8 +13,9 @@ with the sandbox provider. The read target is a requisition with all its version
 with APP_ENV=development, the sandbox provider (reads never call Claude), rate limits raised out
 of the way (their counting still runs), the cached bodies' stamps in Redis (--stamp-url, as
 REPRESENTATION_STAMP_URL) and logs to a file. Every target runs right after a run of bare Flask,
-and its ratio is the median over rounds of those paired ratios. A third server, the same app with database stamps
-(REPRESENTATION_STAMP_URL unset), serves the two reads once more: the same-run comparison. Results: bench/results/reads-<stamp>.json.
+and its ratio is the median over rounds of those paired ratios. A third server, the same app with
+database stamps (REPRESENTATION_STAMP_URL unset), serves the two reads once more: the same-run
+comparison. Results: bench/results/reads-<stamp>.json.
 Loopback only; subprocesses and the database are always cleaned up.
 """
 
@@ -113,11 +114,11 @@ def main():
                 rounds[name].append(measured)
                 ratios[name].append(measured["requests_per_second"] / baseline["requests_per_second"])
         results = [{"target": name, "url": target, **_median(rounds[name])} for name, target, _ in targets]
-        for result in results:
-            paired = ratios.get(result["target"])
-            result["ratio_to_bare_flask"] = round(statistics.median(paired), 3) if paired else 1.0
-            if paired:
-                result["ratios_by_round"] = [round(ratio, 3) for ratio in paired]
+        results[0]["ratio_to_bare_flask"] = 1.0
+        for result in results[1:]:
+            paired = ratios[result["target"]]
+            result["ratio_to_bare_flask"] = round(statistics.median(paired), 3)
+            result["ratios_by_round"] = [round(ratio, 3) for ratio in paired]
         _report(results, args, log_path)
     finally:
         for process in processes:
